@@ -1,0 +1,212 @@
+/* Machine assembly and the round-robin run loop (see machine.h). */
+#include "vmm/machine.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cpu/mem.h"
+#include "vmm/boot_state.h"
+
+/* Instructions a CPU runs before the next one gets its turn and timers are checked. */
+#define SLICE 4096
+/* The longest a machine with every CPU halted sleeps before looking again (host time). */
+#define IDLE_MAX_NS 10000000ULL
+
+static void request_exit(void *opaque, int status)
+{
+	struct machine *m = opaque;
+	m->exit_requested = true;
+	m->exit_status = status;
+	for (int i = 0; i < m->ncpus; i++)
+		cpu_request_stop(m->cpus[i]);
+}
+
+/* A write to a page holding decoded code must leave every CPU's fast write path. */
+static void code_page_hook(void *opaque, uint64_t pfn)
+{
+	struct machine *m = opaque;
+	for (int i = 0; i < m->ncpus; i++)
+		tlb_drop_fast_writes(m->cpus[i], pfn);
+}
+
+static int create_cpus(struct machine *m)
+{
+	for (int i = 0; i < m->opt.smp; i++) {
+		struct cpu *cpu = calloc(1, sizeof(*cpu));
+		if (!cpu)
+			return -1;
+		m->cpus[m->ncpus++] = cpu;
+		cpu_init(cpu, i, &m->bus, &m->clock, &m->dcache);
+		if (tlb_init(&cpu->tlb))
+			return -1;
+	}
+	m->bus.code_page_hook = code_page_hook;
+	m->bus.code_page_opaque = m;
+	return 0;
+}
+
+static int attach_devices(struct machine *m)
+{
+	struct pc_config cfg = {
+		.ram_size = m->bus.ram_size,
+		.ncpus = m->ncpus,
+		.cmdline = m->boot.cmdline,
+		.kernel_data = m->boot.kernel_data,
+		.kernel_size = m->boot.kernel_size,
+		.initrd_data = m->boot.initrd_data,
+		.initrd_size = m->boot.initrd_size,
+		.uart_in_fd = STDIN_FILENO,
+		.uart_out_fd = STDOUT_FILENO,
+		.request_exit = request_exit,
+		.opaque = m,
+	};
+	return pc_init(&m->pc, &cfg, &m->bus, &m->clock, m->cpus);
+}
+
+int machine_create(struct machine *m, const struct vmm_options *opt)
+{
+	memset(m, 0, sizeof(*m));
+	m->opt = *opt;
+	if (bus_init(&m->bus, opt->ram_mib << 20)) {
+		fprintf(stderr, "turtles: cannot allocate %llu MiB of guest RAM\n",
+			(unsigned long long)opt->ram_mib);
+		return VMM_STATUS_INTERNAL;
+	}
+	clock_init(&m->clock, opt->deterministic);
+	if (dcache_init(&m->dcache, 16) || create_cpus(m)) {
+		fprintf(stderr, "turtles: out of host memory\n");
+		return VMM_STATUS_INTERNAL;
+	}
+	if (loader_load(&m->bus, opt, &m->boot))
+		return VMM_STATUS_USAGE;
+	if (attach_devices(m)) {
+		fprintf(stderr, "turtles: cannot build the PC's devices\n");
+		return VMM_STATUS_INTERNAL;
+	}
+	boot_state_apply(m->cpus[0], &m->boot);
+	return 0;
+}
+
+static void report_shutdown(struct machine *m, struct cpu *cpu, const char *why)
+{
+	fflush(stdout);
+	fprintf(stderr, "turtles: %s on CPU %d after %llu instructions\n", why, cpu->id,
+		(unsigned long long)m->clock.retired);
+	for (int i = 0; i < m->ncpus; i++)
+		cpu_dump(m->cpus[i], stderr);
+}
+
+/* True if no CPU can ever run again: all halted or waiting for SIPI, and no timer or
+ * halted CPU with interrupts enabled that an event could wake. */
+static bool machine_hung(struct machine *m)
+{
+	bool wakeable = false;
+	for (int i = 0; i < m->ncpus; i++)
+		if (m->cpus[i]->halted && (m->cpus[i]->rflags & RFLAGS_IF))
+			wakeable = true;
+	return !wakeable || m->clock.next_deadline == CLOCK_NEVER;
+}
+
+static bool limits_reached(struct machine *m)
+{
+	if (m->opt.max_insns && m->clock.retired >= m->opt.max_insns)
+		return true;
+	return m->opt.timeout_s > 0 &&
+	       (double)(clock_host_ns() - m->host_start_ns) / 1e9 >= m->opt.timeout_s;
+}
+
+/* One round: every CPU runs a slice. Returns -1 to go on, or the exit status. */
+static int run_round(struct machine *m, bool *all_idle)
+{
+	*all_idle = true;
+	for (int i = 0; i < m->ncpus; i++) {
+		struct cpu *cpu = m->cpus[i];
+		uint64_t slice = SLICE;
+		uint64_t now = clock_now(&m->clock);
+		if (m->opt.deterministic && m->clock.next_deadline > now &&
+		    m->clock.next_deadline - now < slice)
+			slice = m->clock.next_deadline - now;
+		enum cpu_exit why = cpu_run(cpu, slice ? slice : 1);
+		if (m->exit_requested)
+			return m->exit_status;
+		if (why == CPU_EXIT_SHUTDOWN) {
+			report_shutdown(m, cpu, "triple fault: shutdown");
+			return VMM_STATUS_TRIPLE_FAULT;
+		}
+		if (why != CPU_EXIT_HALTED)
+			*all_idle = false;
+		clock_run_timers(&m->clock);
+	}
+	return -1;
+}
+
+int machine_run(struct machine *m)
+{
+	m->host_start_ns = clock_host_ns();
+	for (;;) {
+		bool all_idle;
+		int status = run_round(m, &all_idle);
+		if (status >= 0)
+			return status;
+		if (limits_reached(m)) {
+			fflush(stdout);
+			fprintf(stderr, "turtles: instruction or time limit reached\n");
+			return VMM_STATUS_LIMIT;
+		}
+		if (!all_idle)
+			continue;
+		if (machine_hung(m)) {
+			report_shutdown(m, m->cpus[0], "every CPU is halted with nothing to wake it");
+			return VMM_STATUS_HANG;
+		}
+		clock_idle(&m->clock, IDLE_MAX_NS);
+		clock_run_timers(&m->clock);
+	}
+}
+
+void machine_destroy(struct machine *m)
+{
+	pc_destroy(&m->pc);
+	for (int i = 0; i < m->ncpus; i++) {
+		tlb_destroy(&m->cpus[i]->tlb);
+		free(m->cpus[i]);
+	}
+	dcache_destroy(&m->dcache);
+	bus_destroy(&m->bus);
+	loader_free(&m->boot);
+}
+
+static void print_stats(const struct machine *m)
+{
+	uint64_t ns = clock_host_ns() - m->host_start_ns;
+	fprintf(stderr, "turtles: %llu instructions in %.3f s host time (%.1f MIPS)\n",
+		(unsigned long long)m->clock.retired, ns / 1e9,
+		ns ? m->clock.retired * 1e3 / ns : 0.0);
+	for (int i = 0; i < m->ncpus; i++) {
+		const struct cpu_stats *s = &m->cpus[i]->stats;
+		fprintf(stderr, "  cpu%d: %llu retired, %llu exceptions, %llu interrupts\n", i,
+			(unsigned long long)s->retired, (unsigned long long)s->exceptions,
+			(unsigned long long)s->interrupts);
+	}
+	fprintf(stderr, "  decoded-instruction cache: %llu misses\n",
+		(unsigned long long)m->dcache.misses);
+}
+
+int machine_main(const struct vmm_options *opt)
+{
+	struct machine *m = calloc(1, sizeof(*m));
+	if (!m)
+		return VMM_STATUS_INTERNAL;
+	int status = machine_create(m, opt);
+	if (status == 0) {
+		status = machine_run(m);
+		if (opt->stats)
+			print_stats(m);
+	}
+	fflush(stdout);
+	machine_destroy(m);
+	free(m);
+	return status;
+}
