@@ -14,7 +14,7 @@
 #include "cpu/types.h"
 
 #define CLOCK_TSC_HZ 1000000000ULL /* 1 GHz: one TSC tick per virtual ns */
-#define CLOCK_MAX_TIMERS 64
+#define CLOCK_MAX_TIMERS 128
 #define CLOCK_NEVER UINT64_MAX
 
 typedef void (*timer_fn)(void *opaque, uint64_t now_ns);

@@ -107,6 +107,10 @@ struct dtr {
 #define CR4_SMAP BIT(21)
 #define CR4_PKE BIT(22)
 
+/* Physical-address width (CPUID.80000008H:EAX[7:0]); the MMU treats higher bits of
+ * paging-structure entries and CR3 as reserved (SDM 4.1.4). */
+#define CPU_MAXPHYADDR 39
+
 #define EFER_SCE BIT(0)
 #define EFER_LME BIT(8)
 #define EFER_LMA BIT(10)
@@ -166,6 +170,9 @@ struct cpu_apic_ops {
 	void (*set_tpr)(void *apic, uint8_t tpr);
 	/* IA32_APIC_BASE was written (enable, x2APIC mode, relocation). */
 	void (*base_changed)(void *apic, uint64_t apic_base);
+	/* IA32_TSC_DEADLINE (MSR 6E0H, SDM 11.5.4.1); optional: NULL reads 0, drops writes. */
+	uint64_t (*tsc_deadline_read)(void *apic);
+	void (*tsc_deadline_write)(void *apic, uint64_t tsc);
 };
 
 /* Lazy arithmetic flags: the last flag-setting operation, evaluated on demand. */
@@ -232,6 +239,10 @@ struct cpu {
 
 	int id;                 /* APIC id and index in the machine */
 	bool bsp;
+	int nr_cpus;            /* CPUs in the machine, for CPUID topology (cpu_init sets 1) */
+	uint64_t rng_state;     /* RDRAND generator (seeded by cpu_init) */
+	bool tf_no_trap;        /* INT n/INT3/INTO/INT1 cleared TF: no single-step trap
+				 * after it (SDM 17.3.1.4); cleared by cpu_single_step_trap */
 
 	struct bus *bus;
 	struct clock *clock;

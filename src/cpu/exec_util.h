@@ -27,6 +27,7 @@ static inline uint64_t rmw_read(struct cpu *cpu, const struct insn *in, uint64_t
 		mem_check_write(cpu, in->seg, *ea, 1 << in->osz);
 		return mem_read(cpu, in->seg, *ea, in->osz);
 	}
+	*ea = 0;
 	return reg_read(cpu, in->rm, in->osz, insn_rex(in));
 }
 

@@ -1,14 +1,133 @@
 /*
- * The software TLB (owned by mmu/tlb.c). Placeholder layout: the MMU engineer replaces
- * the body of struct tlb with the real design.
+ * The software TLB (tlb.c, filled by the page walker in mmu.c; SDM Vol.3A 4.10).
+ *
+ * Direct-mapped, TLB_SIZE entries per privilege context, indexed by linear page number.
+ * An entry caches what SDM 4.10.2.2 lets a TLB cache (physical page, the AND of R/W and
+ * U/S, the OR of XD, the leaf's dirty flag, global) plus, for RAM pages, an addend:
+ * host pointer = linear address + addend.
+ *
+ * Fast path: each entry has one tag per access kind (read, write, execute). A tag is
+ * "linear page | stamp" when that kind of access may use the host pointer directly,
+ * else 0. A lookup compares the tag with "page of the access's LAST byte | current
+ * stamp": one compare checks validity, permission, and that the access does not cross
+ * into the next page (consecutive pages never share a slot). Everything else (MMIO,
+ * the APIC page, code pages, clean pages being written, faults) takes the slow path.
+ *
+ * Contexts (TLB_CTX_*) make privilege part of the lookup, not a per-access check:
+ *   USER      CPL 3 explicit accesses,
+ *   SUP       supervisor accesses that may touch user pages (CR4.SMAP = 0, or AC = 1),
+ *   SUP_SMAP  supervisor accesses SMAP keeps off user pages (AC = 0, or implicit).
+ * CR0.WP, CR4.SMEP and EFER.NXE are folded into the tags too; changing them flushes
+ * (tlb_ctl_written), which is a stamp bump.
+ *
+ * Stamps (low 12 bits of every tag) make flushes O(1): a non-global flush gives the
+ * current PCID a new stamp; a full flush also voids every PCID's stamp and the global
+ * table's stamp. When the 4095 stamps run out the arrays are cleared (a 3 MiB memset
+ * every 4095 flushes). PCIDs are tagged: each PCID keeps its own stamp, so switching
+ * with CR3 bit 63 set keeps its entries (SDM 4.10.1).
+ *
+ * Global translations (G = 1 with CR4.PGE) are also written to a separate table with its
+ * own stamp, which non-global flushes and PCID switches do not touch; a miss in the
+ * main table refills from it without a page walk (SDM 4.10.2.4).
+ *
+ * Writes to code pages: an entry never gets a write tag for a page with
+ * bus->code_page[pfn] set; entries with write tags are chained by physical page so that
+ * tlb_drop_fast_writes() finds them in O(chain) when a page becomes a code page.
  */
 #ifndef TURTLES_CPU_TLB_H
 #define TURTLES_CPU_TLB_H
 
 #include "cpu/types.h"
 
-struct tlb {
-	uint32_t placeholder;
+#define TLB_BITS 14
+#define TLB_SIZE (1u << TLB_BITS)      /* entries per context: 64 MiB of 4 KiB pages */
+#define TLB_STAMP_MAX 0xFFFu           /* stamps live in the low 12 bits of a tag */
+#define TLB_WR_BITS 14                 /* buckets of the write chains */
+#define TLB_PCIDS 4096
+
+enum { TLB_CTX_USER, TLB_CTX_SUP, TLB_CTX_SUP_SMAP, TLB_NCTX };
+
+/* Access kinds index the tags (the same values as ACC_READ/WRITE/EXEC in mem.h). */
+enum { TLB_READ, TLB_WRITE, TLB_EXEC };
+
+/* Translation attributes (SDM 4.10.2.2) and the kind of physical page. */
+#define TLBF_W BIT(0)       /* logical AND of the R/W flags */
+#define TLBF_U BIT(1)       /* logical AND of the U/S flags: a user-mode page */
+#define TLBF_XD BIT(2)      /* logical OR of the XD flags (EFER.NXE = 1 only) */
+#define TLBF_D BIT(3)       /* dirty flag of the entry that maps the page */
+#define TLBF_G BIT(4)       /* global translation (G = 1 and CR4.PGE = 1) */
+#define TLBF_MMIO BIT(5)    /* not plain RAM: accesses go through bus_read/bus_write */
+#define TLBF_APIC BIT(6)    /* this CPU's xAPIC page (SDM 11.4.1) */
+#define TLBF_LINKED BIT(7)  /* on a write chain (has or had a write tag) */
+#define TLBF_SLOW (TLBF_MMIO | TLBF_APIC)
+
+struct tlb_entry {
+	uint64_t tag[3];    /* per TLB_READ/WRITE/EXEC: page | stamp, or 0 */
+	uint64_t addend;    /* host pointer - linear address (RAM pages) */
+	uint64_t page;      /* the translation: linear page | stamp, 0 = empty */
+	gpa_t gpa;          /* physical address of the 4 KiB page */
+	uint32_t flags;     /* TLBF_* */
+	uint32_t wnext, wprev; /* write chain links: entry index + 1, 0 = none */
+	uint32_t pad;
 };
+
+struct tlb_gentry {
+	uint64_t page;      /* linear page | global stamp, 0 = empty */
+	gpa_t gpa;
+	uint32_t flags;
+	uint32_t pad;
+};
+
+/* Debug counters (tests and statistics). */
+struct tlb_stats {
+	uint64_t slow;      /* lookups the inline fast path did not serve (tlb_fill) */
+	uint64_t outline;   /* calls of the out-of-line mem_*_slow functions */
+	uint64_t walks;     /* page walks */
+	uint64_t gfills;    /* main-table refills from the global table */
+	uint64_t flushes;   /* full flushes */
+	uint64_t wipes;     /* stamp exhaustion: arrays cleared */
+};
+
+struct tlb {
+	struct tlb_entry *ent;      /* TLB_NCTX * TLB_SIZE, context-major */
+	uint64_t stamp;             /* the current PCID's stamp, 1..TLB_STAMP_MAX */
+	struct tlb_gentry *gent;    /* TLB_SIZE global translations */
+	uint32_t *wr_head;          /* write chains by physical page number */
+	uint32_t *pcid_stamp;       /* per PCID: epoch << 16 | stamp */
+	uint16_t next_stamp, gstamp, pcid, pcid_epoch;
+	uint64_t env;               /* CR0/CR4/EFER bits the tags depend on */
+	uint64_t env_apic;          /* IA32_APIC_BASE the APIC page was placed by */
+	gva_t large_base[2], large_mask[2]; /* linear ranges that hold pages > 4 KiB,
+					       per half of the address space; mask 0 = none */
+	/* The PAE PDPTE registers (SDM 4.4.1), loaded by mmu_load_pdptrs(); VMX's guest
+	 * PDPTE fields map to these. pdpte_cr3 = the CR3 they were loaded for, | 1; a walk
+	 * with another CR3 (a CR writer that did not load them) loads them itself. */
+	uint64_t pdpte[4];
+	uint64_t pdpte_cr3;
+	uint8_t bounce[16];         /* instruction bytes fetched from a non-RAM page */
+	struct tlb_stats stats;
+};
+
+/* Allocate the arrays (at CPU creation; nothing is allocated later). 0 or -1. */
+int tlb_init(struct tlb *t);
+void tlb_destroy(struct tlb *t);
+
+static inline struct tlb_entry *tlb_entry_of(const struct tlb *t, int ctx, gva_t la)
+{
+	return &t->ent[((size_t)ctx << TLB_BITS) | ((la >> PAGE_SHIFT) & (TLB_SIZE - 1))];
+}
+
+/*
+ * The fast path: host pointer for size bytes at la for an access of kind, or NULL.
+ * The key uses the page of the last byte: it can equal the tag of la's slot only if
+ * that page is la's own page, because the next page maps to the next slot.
+ */
+static inline uint8_t *tlb_hit(const struct tlb *t, int ctx, gva_t la, int size, int kind)
+{
+	const struct tlb_entry *e = tlb_entry_of(t, ctx, la);
+	if (likely(e->tag[kind] == (((la + (uint64_t)size - 1) & PAGE_MASK) | t->stamp)))
+		return (uint8_t *)(uintptr_t)(la + e->addend);
+	return NULL;
+}
 
 #endif

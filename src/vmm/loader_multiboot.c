@@ -212,7 +212,7 @@ static int mb_build_info(struct placer *pl, const struct vmm_options *opt,
 	/* Fields at their spec 3.3 offsets. */
 	v = MBI_MEMORY | MBI_BOOTDEV | MBI_CMDLINE | MBI_MODS | MBI_MMAP | MBI_LOADER;
 	memcpy(mbi + 0, &v, 4);
-	v = 640; /* KiB of lower memory */
+	v = 639; /* KiB below the EBDA at 0x9FC00, as QEMU reports */
 	memcpy(mbi + 4, &v, 4);
 	v = (uint32_t)(((ram < 0xE0000000 ? ram : 0xE0000000) - 0x100000) >> 10);
 	memcpy(mbi + 8, &v, 4);

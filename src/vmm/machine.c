@@ -50,19 +50,16 @@ static int create_cpus(struct machine *m)
 static int attach_devices(struct machine *m)
 {
 	struct pc_config cfg = {
-		.ram_size = m->bus.ram_size,
 		.ncpus = m->ncpus,
 		.cmdline = m->boot.cmdline,
-		.kernel_data = m->boot.kernel_data,
-		.kernel_size = m->boot.kernel_size,
-		.initrd_data = m->boot.initrd_data,
-		.initrd_size = m->boot.initrd_size,
+		.kernel = { m->boot.kernel_data, (uint32_t)m->boot.kernel_size, 0 },
+		.initrd = { m->boot.initrd_data, (uint32_t)m->boot.initrd_size, 0 },
 		.uart_in_fd = STDIN_FILENO,
 		.uart_out_fd = STDOUT_FILENO,
 		.request_exit = request_exit,
-		.opaque = m,
+		.exit_opaque = m,
 	};
-	return pc_init(&m->pc, &cfg, &m->bus, &m->clock, m->cpus);
+	return pc_init(&m->pc, &m->bus, &m->clock, m->cpus, &cfg);
 }
 
 int machine_create(struct machine *m, const struct vmm_options *opt)

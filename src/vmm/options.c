@@ -19,7 +19,7 @@ void vmm_usage(void *file)
 	      "                      QEMU passes it\n"
 	      "  --initrd MODULES    Multiboot modules: 'file args,file args'\n"
 	      "  -m MIB              guest RAM in MiB (default 128, 2..3072)\n"
-	      "  --smp N             number of CPUs (default 1, max 64); APs wait for\n"
+	      "  --smp N             number of CPUs (default 1, max 32); APs wait for\n"
 	      "                      INIT-SIPI-SIPI\n"
 	      "  --level L           0 = run the kernel bare on the silicon (the only level\n"
 	      "                      so far)\n"

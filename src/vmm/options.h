@@ -5,7 +5,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#define VMM_MAX_CPUS 64
+#define VMM_MAX_CPUS 32
 
 struct vmm_options {
 	const char *kernel;      /* --kernel IMAGE (required) */

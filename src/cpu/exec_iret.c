@@ -1,0 +1,102 @@
+/*
+ * IRET/IRETD/IRETQ (SDM Vol.2 IRET "Operation"; SDM Vol.3A 6.12.1, 6.14.3).
+ *
+ * Implemented: real mode; protected mode to the same or an outer privilege level;
+ * IA-32e mode (IRETQ and IRETD), which always pops SS:RSP in 64-bit mode, including
+ * returns to compatibility mode. Every IRET that completes unblocks NMIs (SDM 6.7.1).
+ *
+ * Not implemented (documented limits):
+ *   - NT = 1 outside IA-32e mode (task return): #GP(0) instead of a task switch
+ *     (IA-32e mode raises #GP(0) architecturally);
+ *   - a return to virtual-8086 mode (EFLAGS image with VM = 1 at CPL 0): #GP(0);
+ *   - IRET executed in virtual-8086 mode: #GP(0) (the silicon never enters it).
+ */
+#include "cpu/far.h"
+
+/* RFLAGS bits IRET may change at any CPL; IF needs CPL <= IOPL, IOPL/VIF/VIP need
+ * CPL 0 (SDM Vol.2 IRET "RETURN-TO-SAME/OUTER-PRIVILEGE-LEVEL"). VM never changes. */
+#define IRET_ALWAYS (RFLAGS_ARITH | RFLAGS_TF | RFLAGS_DF | RFLAGS_NT | RFLAGS_RF | \
+		     RFLAGS_AC | RFLAGS_ID)
+
+static uint64_t iret_flags(struct cpu *cpu, uint64_t tmp, int osz)
+{
+	uint64_t old = cpu_get_rflags(cpu);
+	uint64_t mask = IRET_ALWAYS;
+	if (cpu->cpl <= cpu_iopl(cpu))
+		mask |= RFLAGS_IF;
+	if (cpu->cpl == 0)
+		mask |= RFLAGS_IOPL | RFLAGS_VIF | RFLAGS_VIP;
+	if (osz == 1)
+		mask &= 0xFFFF;
+	return (old & ~mask) | (tmp & mask);
+}
+
+/* Real-address mode (SDM Vol.2 IRET "REAL-ADDRESS-MODE"). */
+static void iret_real(struct cpu *cpu, const struct insn *in)
+{
+	int w = 1 << in->osz;
+	struct stk s;
+	stk_current(cpu, &s);
+	uint64_t ip = stk_read(cpu, &s, 0, w);
+	uint16_t cs = (uint16_t)stk_read(cpu, &s, w, 2);
+	uint64_t fl = stk_read(cpu, &s, 2 * (uint64_t)w, w);
+	if (ip > cpu->seg[SEG_CS].limit)
+		cpu_gp(cpu, 0);
+	uint64_t old = cpu_get_rflags(cpu);
+	if (w == 4) /* "EFLAGS := (tempEFLAGS AND 257FD5H) OR (EFLAGS AND 1A0000H)" */
+		fl = (fl & 0x257FD5) | (old & 0x1A0000);
+	else
+		fl = (old & ~0xFFFFULL) | (fl & 0xFFFF);
+	s.rsp = (s.rsp & ~s.mask) | ((s.rsp + 3 * (uint64_t)w) & s.mask);
+	stk_commit(cpu, &s);
+	cpu_set_rflags(cpu, fl);
+	seg_load_real(cpu, SEG_CS, cs);
+	cpu->next_rip = ip;
+	cpu->nmi_blocked = false;
+}
+
+void exec_IRET(struct cpu *cpu, const struct insn *in)
+{
+	if (cpu->mode == MODE_REAL) {
+		iret_real(cpu, in);
+		return;
+	}
+	if (cpu->mode == MODE_VM86 || (cpu->rflags & RFLAGS_NT))
+		cpu_gp(cpu, 0); /* not implemented: VM86 IRET, task return (see above) */
+	int w = 1 << in->osz;
+	uint64_t d[2], ssd[2] = { 0, 0 };
+	struct stk s;
+	stk_current(cpu, &s);
+	uint64_t rip = stk_read(cpu, &s, 0, w);
+	uint16_t sel = (uint16_t)stk_read(cpu, &s, w, 2);
+	uint64_t fl = stk_read(cpu, &s, 2 * (uint64_t)w, w);
+	if (!cpu_is_ia32e(cpu) && w == 4 && (fl & RFLAGS_VM) && cpu->cpl == 0)
+		cpu_gp(cpu, 0); /* return to virtual-8086 mode: not implemented */
+	far_check_return_cs(cpu, sel, d);
+	unsigned rpl = sel & 3;
+	bool to64 = cpu_is_ia32e(cpu) && desc_l(d[0]);
+	/* 64-bit mode always pops SS:RSP (SDM 6.14.3); elsewhere only for an outer ring. */
+	bool pop_ss = rpl > cpu->cpl || cpu_is_64(cpu);
+	uint64_t rsp = 0;
+	uint16_t ss = 0;
+	if (pop_ss) {
+		rsp = stk_read(cpu, &s, 3 * (uint64_t)w, w);
+		ss = (uint16_t)stk_read(cpu, &s, 4 * (uint64_t)w, 2);
+		far_check_outer_ss(cpu, ss, rpl, to64, ssd);
+	}
+	if (!far_target_ok(cpu, d, rip))
+		cpu_gp(cpu, 0);
+
+	bool outer = rpl > cpu->cpl;
+	cpu_set_rflags(cpu, iret_flags(cpu, fl, in->osz));
+	far_enter(cpu, sel, d, rpl, rip);
+	if (pop_ss) {
+		far_load_outer_stack(cpu, ss, ssd, rpl, rsp, to64);
+	} else {
+		s.rsp = (s.rsp & ~s.mask) | ((s.rsp + 3 * (uint64_t)w) & s.mask);
+		stk_commit(cpu, &s);
+	}
+	if (outer)
+		seg_null_outer(cpu);
+	cpu->nmi_blocked = false;
+}

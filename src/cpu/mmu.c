@@ -1,0 +1,274 @@
+/*
+ * Page walks (SDM Vol.3A ch.4): no paging, 32-bit paging with 4 MiB pages and PSE-36,
+ * PAE paging with its PDPTE registers, 4-level and 5-level paging with 2 MiB and 1 GiB
+ * pages; access rights (4.6), page-fault error codes (4.7), accessed and dirty flags
+ * (4.8). Protection keys are not supported (CR4.PKE cannot be set), and the PAT is:
+ * PTE bit 7 and large-page bit 12 are never reserved.
+ *
+ * Accessed/dirty flags are written only when the whole translation succeeds, after the
+ * access-rights check, as one step (the machine is single-threaded, so nothing can
+ * observe the walk half-done); a faulting access leaves the paging structures alone.
+ */
+#include "cpu/mmu.h"
+
+#include <string.h>
+
+#define PTE_P BIT(0)
+#define PTE_W BIT(1)
+#define PTE_U BIT(2)
+#define PTE_A BIT(5)
+#define PTE_D BIT(6)
+#define PTE_PS BIT(7)
+#define PTE_G BIT(8)
+#define PTE_XD BIT(63)
+
+#define GENMASK(h, l) ((~0ULL >> (63 - (h))) & ~((1ULL << (l)) - 1))
+#define M CPU_MAXPHYADDR
+/* 32-bit paging uses M = min(MAXPHYADDR, 40) (SDM 4.3, Table 4-4). */
+#define M32 (CPU_MAXPHYADDR < 40 ? CPU_MAXPHYADDR : 40)
+#define ADDR_MASK GENMASK(M - 1, 12)
+/* Walkers return 0, or FAULT | the error code (which may itself be 0). */
+#define FAULT BIT(31)
+/* PDPTE registers, SDM 4.4.1 Table 4-8: bits 2:1, 8:5 and 63:MAXPHYADDR reserved. */
+#define PDPTE_RSVD (GENMASK(63, M) | GENMASK(8, 5) | GENMASK(2, 1))
+
+/* The entries a walk used, for the A/D update once the translation succeeded. */
+struct walk {
+	gpa_t addr[5];
+	uint64_t val[5];
+	int n;
+	int width;        /* entry size in bytes: 4 (32-bit paging) or 8 */
+	uint32_t flags;   /* TLBF_W / TLBF_U / TLBF_XD combined so far (SDM 4.6) */
+	uint32_t pfec;    /* FAULT | W/R, U/S, I/D of the access */
+};
+
+static void walk_use(struct walk *w, gpa_t addr, uint64_t e, bool nxe)
+{
+	w->addr[w->n] = addr;
+	w->val[w->n++] = e;
+	if (!(e & PTE_W))
+		w->flags &= ~(uint32_t)TLBF_W;
+	if (!(e & PTE_U))
+		w->flags &= ~(uint32_t)TLBF_U;
+	if (nxe && (e & PTE_XD))
+		w->flags |= TLBF_XD;
+}
+
+/* Fill in the leaf: page size, the 4 KiB piece holding la, dirty and global flags. */
+static void walk_leaf(const struct cpu *cpu, struct mmu_xlate *x, uint64_t e, gpa_t base,
+		      uint64_t size, gva_t la)
+{
+	x->size = size;
+	x->gpa = base | (la & (size - 1) & PAGE_MASK);
+	x->flags = 0;
+	if (e & PTE_D)
+		x->flags |= TLBF_D;
+	if ((e & PTE_G) && (cpu->cr4 & CR4_PGE))
+		x->flags |= TLBF_G;
+}
+
+/* --- 32-bit paging (SDM 4.3) ---------------------------------------------------- */
+
+static uint32_t walk32(struct cpu *cpu, gva_t la, struct walk *w, struct mmu_xlate *x)
+{
+	gpa_t addr = (cpu->cr3 & 0xFFFFF000) | ((la >> 22) & 0x3FF) << 2;
+	uint64_t pde = bus_read(cpu->bus, addr, 4);
+	if (!(pde & PTE_P))
+		return w->pfec;
+	walk_use(w, addr, pde, false);
+	if ((pde & PTE_PS) && (cpu->cr4 & CR4_PSE)) {
+		/* 4 MiB page: bits 21:(M-19) reserved; PDE bits 20:13 are PA bits 39:32. */
+		if (pde & GENMASK(21, M32 - 19))
+			return w->pfec | PFEC_P | PFEC_RSVD;
+		gpa_t base = (pde & 0xFFC00000) | ((pde >> 13) & 0xFF) << 32;
+		walk_leaf(cpu, x, pde, base, 4ULL << 20, la);
+		return 0;
+	}
+	addr = (pde & 0xFFFFF000) | ((la >> 12) & 0x3FF) << 2;
+	uint64_t pte = bus_read(cpu->bus, addr, 4);
+	if (!(pte & PTE_P))
+		return w->pfec;
+	walk_use(w, addr, pte, false);
+	walk_leaf(cpu, x, pte, pte & 0xFFFFF000, PAGE_SIZE, la);
+	return 0;
+}
+
+/* --- PAE, 4-level and 5-level paging (SDM 4.4.2, 4.5) ---------------------------- */
+
+/* Reserved bits of a present entry at level (1 = PTE ... 5 = PML5E). PAE paging
+ * reserves bits 62:M (SDM 4.4.2), 4/5-level paging 51:M (SDM 4.5.4); XD is reserved
+ * without EFER.NXE; PS is reserved in PML4Es and PML5Es; a 1 GiB or 2 MiB page
+ * reserves the address bits below its alignment except the PAT bit 12. */
+static uint64_t rsvd_bits(const struct cpu *cpu, int level, uint64_t e, bool pae)
+{
+	uint64_t r = pae ? GENMASK(62, M) : GENMASK(51, M);
+	if (!(cpu->efer & EFER_NXE))
+		r |= PTE_XD;
+	if (level >= 4)
+		r |= PTE_PS;
+	else if (level == 3 && (e & PTE_PS))
+		r |= GENMASK(29, 13);
+	else if (level == 2 && (e & PTE_PS))
+		r |= GENMASK(20, 13);
+	return r;
+}
+
+static uint32_t walk_levels(struct cpu *cpu, gva_t la, gpa_t table, int level, bool pae,
+			    struct walk *w, struct mmu_xlate *x)
+{
+	bool nxe = cpu->efer & EFER_NXE;
+	for (;; level--) {
+		int shift = PAGE_SHIFT + 9 * (level - 1);
+		gpa_t addr = table + (((la >> shift) & 511) << 3);
+		uint64_t e = bus_read(cpu->bus, addr, 8);
+		if (!(e & PTE_P))
+			return w->pfec;
+		if (e & rsvd_bits(cpu, level, e, pae))
+			return w->pfec | PFEC_P | PFEC_RSVD;
+		walk_use(w, addr, e, nxe);
+		if (level == 1 || (e & PTE_PS)) {
+			walk_leaf(cpu, x, e, e & GENMASK(M - 1, shift), 1ULL << shift, la);
+			return 0;
+		}
+		table = e & ADDR_MASK;
+	}
+}
+
+/* Read the PDPTEs at CR3[31:5]; false if a present one sets a reserved bit. */
+static bool read_pdptes(struct cpu *cpu, uint64_t p[4])
+{
+	gpa_t base = cpu->cr3 & 0xFFFFFFE0;
+	bool ok = true;
+	for (int i = 0; i < 4; i++) {
+		p[i] = bus_read(cpu->bus, base + 8 * (gpa_t)i, 8);
+		if ((p[i] & PTE_P) && (p[i] & PDPTE_RSVD))
+			ok = false;
+	}
+	return ok;
+}
+
+/* SDM 4.4.1: load the four PDPTEs from CR3[31:5]; #GP(0) (return false, registers
+ * unchanged) if a present one sets a reserved bit. */
+bool mmu_load_pdptrs(struct cpu *cpu)
+{
+	uint64_t p[4];
+	if (!read_pdptes(cpu, p))
+		return false;
+	memcpy(cpu->tlb.pdpte, p, sizeof(p));
+	cpu->tlb.pdpte_cr3 = cpu->cr3 | 1;
+	return true;
+}
+
+/* PAE: bits 31:30 select a PDPTE register (SDM 4.4.2); it has no access rights. If
+ * the CR writer did not load the registers for this CR3, load them now; a reserved
+ * bit in a present one then faults like a reserved bit of any other entry. */
+static uint32_t walk_pae(struct cpu *cpu, gva_t la, struct walk *w, struct mmu_xlate *x)
+{
+	struct tlb *t = &cpu->tlb;
+	if (unlikely(t->pdpte_cr3 != (cpu->cr3 | 1))) {
+		read_pdptes(cpu, t->pdpte);
+		t->pdpte_cr3 = cpu->cr3 | 1;
+	}
+	uint64_t pdpte = t->pdpte[(la >> 30) & 3];
+	if (!(pdpte & PTE_P))
+		return w->pfec;
+	if (pdpte & PDPTE_RSVD)
+		return w->pfec | PFEC_P | PFEC_RSVD;
+	return walk_levels(cpu, la, pdpte & ADDR_MASK, 2, true, w, x);
+}
+
+/* SDM 4.8: A in every entry used, D in the one that maps the page for a write. */
+static void walk_set_ad(struct cpu *cpu, const struct walk *w, bool write)
+{
+	for (int i = 0; i < w->n; i++) {
+		uint64_t v = w->val[i] | PTE_A;
+		if (write && i == w->n - 1)
+			v |= PTE_D;
+		if (v != w->val[i])
+			bus_write(cpu->bus, w->addr[i], w->width, v);
+	}
+}
+
+bool mmu_walk(struct cpu *cpu, gva_t la, int kind, int priv, struct mmu_xlate *x,
+	      uint32_t *pfec)
+{
+	cpu->tlb.stats.walks++;
+	if (!(cpu->cr0 & CR0_PG)) {
+		/* SDM 4.1.1: without paging, linear addresses are physical addresses. */
+		x->gpa = la & PAGE_MASK;
+		x->flags = TLBF_W | TLBF_U | TLBF_D;
+		x->size = PAGE_SIZE;
+		return true;
+	}
+	struct walk w = { .width = 8, .flags = TLBF_W | TLBF_U,
+			  .pfec = FAULT | mmu_pfec(cpu, kind, priv) };
+	uint32_t err;
+	if (!(cpu->cr4 & CR4_PAE)) {
+		w.width = 4;
+		err = walk32(cpu, la, &w, x);
+	} else if (cpu->efer & EFER_LMA) {
+		int levels = (cpu->cr4 & CR4_LA57) ? 5 : 4;
+		err = walk_levels(cpu, la, cpu->cr3 & ADDR_MASK, levels, false, &w, x);
+	} else {
+		err = walk_pae(cpu, la, &w, x);
+	}
+	if (!err) {
+		x->flags |= w.flags;
+		if (!mmu_allows(cpu, x->flags, kind, priv))
+			err = w.pfec | PFEC_P;
+	}
+	if (err) {
+		*pfec = err & ~(uint32_t)FAULT;
+		return false;
+	}
+	walk_set_ad(cpu, &w, kind == ACC_WRITE);
+	if (kind == ACC_WRITE)
+		x->flags |= TLBF_D;
+	return true;
+}
+
+/* SDM 4.6.1 "Determination of Access Rights". */
+bool mmu_allows(const struct cpu *cpu, uint32_t f, int kind, int priv)
+{
+	if (priv == TLB_CTX_USER) {
+		if (!(f & TLBF_U))
+			return false;            /* user accesses to supervisor pages */
+		if (kind == ACC_WRITE)
+			return f & TLBF_W;
+		return kind != ACC_EXEC || !(f & TLBF_XD);
+	}
+	if (kind == ACC_EXEC)            /* XD; SMEP: no fetches from user pages */
+		return !(f & TLBF_XD) && !((f & TLBF_U) && (cpu->cr4 & CR4_SMEP));
+	if ((f & TLBF_U) && priv == TLB_CTX_SUP_SMAP)
+		return false;                /* SMAP: no data accesses to user pages */
+	return kind != ACC_WRITE || (f & TLBF_W) || !(cpu->cr0 & CR0_WP);
+}
+
+/* SDM 4.7: W/R = write; U/S = user-mode access; I/D = instruction fetch when SMEP is
+ * on or PAE paging modes run with EFER.NXE = 1. P and RSVD are added by the walk. */
+uint32_t mmu_pfec(const struct cpu *cpu, int kind, int priv)
+{
+	uint32_t e = 0;
+	if (kind == ACC_WRITE)
+		e |= PFEC_W;
+	if (priv == TLB_CTX_USER)
+		e |= PFEC_U;
+	if (kind == ACC_EXEC && ((cpu->cr4 & CR4_SMEP) ||
+				 ((cpu->cr4 & CR4_PAE) && (cpu->efer & EFER_NXE))))
+		e |= PFEC_I;
+	return e;
+}
+
+bool mmu_translate(struct cpu *cpu, gva_t la, unsigned acc, int cpl, gpa_t *gpa,
+		   uint32_t *pfec)
+{
+	int kind = acc & 3;
+	int priv = TLB_CTX_USER;
+	if ((acc & ACC_IMPLICIT) || cpl < 3)
+		priv = mmu_sup_ctx(cpu, acc & ACC_IMPLICIT);
+	struct mmu_xlate x;
+	if (!mmu_walk(cpu, la, kind, priv, &x, pfec))
+		return false;
+	*gpa = x.gpa | (la & ~PAGE_MASK);
+	return true;
+}
