@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # bench/run.sh - time the workload kernels under turtles and under QEMU TCG.
 #
-#   bench/run.sh [--quick] [--only NAME] [--reps R] [--qemu-only]
+#   bench/run.sh [--quick] [--only NAME] [--reps R] [--qemu-only] [--cpu-time]
 #
 #   --quick      small n and one repetition: checks that everything runs (the times
 #                are then mostly noise)
@@ -9,6 +9,8 @@
 #                `randmem` also runs randmem-tight, its reference
 #   --reps R     repetitions, the median is taken (default 3)
 #   --qemu-only  skip turtles (e.g. while it cannot boot kernels yet)
+#   --cpu-time   time by the process's user+system CPU time instead of the wall
+#                clock: steadier when other work shares the machine
 #
 # Environment: BUILD_DIR (default <repo>/build), TURTLES_FLAGS (extra `turtles run`
 # options, e.g. --deterministic).
@@ -32,20 +34,21 @@ turtles_flags=${TURTLES_FLAGS:-}
 
 # name           kernel     extra args  n (turtles)  n (QEMU)
 workloads=(
-  "intloop       intloop    -           5000000      300000000"
-  "randmem       randmem    -           1000000      4000000"
-  "randmem-tight randmem    size=4096   5000000      150000000"
-  "pagefault     pagefault  -           100000       500000"
-  "portio        portio     -           2000000      10000000"
+  "intloop       intloop    -           10000000     500000000"
+  "randmem       randmem    -           2000000      4000000"
+  "randmem-tight randmem    size=4096   10000000     200000000"
+  "pagefault     pagefault  -           1000000      1000000"
+  "portio        portio     -           20000000     20000000"
 )
 
-reps=3 quick=0 only="" qemu_only=0
+reps=3 quick=0 only="" qemu_only=0 clock=wall
 while [ $# -gt 0 ]; do
   case $1 in
     --quick) quick=1 reps=1 ;;
     --only) only=${2:?--only needs a workload name}; shift ;;
     --reps) reps=${2:?--reps needs a number}; shift ;;
     --qemu-only) qemu_only=1 ;;
+    --cpu-time) clock=cpu ;;
     -h | --help) sed -n '2,/^set -e/{/^set -e/d;s/^# \{0,1\}//;p}' "$0"; exit 0 ;;
     *) echo "run.sh: unknown option $1 (try --help)" >&2; exit 2 ;;
   esac
@@ -70,26 +73,30 @@ turtles=$build/turtles
 kdir=$build/bench
 
 # --- one run -------------------------------------------------------------------------
-log=$(mktemp)
-trap 'rm -f "$log"' EXIT
+log=$(mktemp) tlog=$(mktemp)
+trap 'rm -f "$log" "$tlog"' EXIT
 
-# run EMU KERNEL ARGS: one pinned, timed run. Sets ns (wall clock), sum (checksum) and
-# ipi (instructions per iteration, 0 if not fixed); exits the script if the run fails.
+# run EMU KERNEL ARGS: one pinned, timed run. Sets ns (the wall clock around the
+# process, or with --cpu-time its user+system CPU time, all threads), sum (checksum)
+# and ipi (instructions per iteration, 0 if not fixed); exits the script if it fails.
 run() {
-  local emu=$1 k=$2 args=$3 rc=0 t0 t1
-  t0=$(date +%s%N)
+  local emu=$1 k=$2 args=$3 rc=0 t0 t1 cmd
   if [ "$emu" = qemu ]; then
-    taskset -c 0 timeout 900 qemu-system-x86_64 -accel tcg -machine pc -cpu max \
-      -display none -serial stdio -monitor none \
-      -device isa-debug-exit,iobase=0xf4,iosize=0x04 -no-reboot -m 256 \
-      -kernel "$kdir/$k.elf" -append "$args" </dev/null >"$log" 2>&1 || rc=$?
+    cmd=(qemu-system-x86_64 -accel tcg -machine pc -cpu max -display none -serial stdio
+      -monitor none -device "isa-debug-exit,iobase=0xf4,iosize=0x04" -no-reboot -m 256
+      -kernel "$kdir/$k.elf" -append "$args")
   else
-    # shellcheck disable=SC2086 # TURTLES_FLAGS is a list of options
-    taskset -c 0 timeout 900 "$turtles" run --kernel "$kdir/$k.elf" --append "$args" \
-      -m 256 $turtles_flags </dev/null >"$log" 2>&1 || rc=$?
+    # shellcheck disable=SC2206 # TURTLES_FLAGS is a list of options
+    cmd=("$turtles" run --kernel "$kdir/$k.elf" --append "$args" -m 256 $turtles_flags)
   fi
+  t0=$(date +%s%N)
+  { time taskset -c 0 timeout 900 "${cmd[@]}" </dev/null >"$log" 2>&1 || rc=$?; } 2>"$tlog"
   t1=$(date +%s%N)
-  ns=$((t1 - t0))
+  if [ "$clock" = cpu ]; then # bash's time: "user sys" in seconds, 3 decimals
+    ns=$(awk '{ printf "%.0f\n", ($1 + $2) * 1e9 }' "$tlog")
+  else
+    ns=$((t1 - t0))
+  fi
   sum=$(grep -ao 'checksum=0x[0-9a-f]*' "$log" | head -1 | cut -d= -f2 || true)
   ipi=$(grep -ao 'insns_per_iter=[0-9]*' "$log" | head -1 | cut -d= -f2 || true)
   if [ "$rc" -ne 1 ] || [ -z "$sum" ]; then
@@ -98,6 +105,7 @@ run() {
     exit 1
   fi
 }
+TIMEFORMAT='%3U %3S'
 
 median() { # numbers... -> median (integer)
   printf '%s\n' "$@" | sort -n |
@@ -152,6 +160,7 @@ for w in "${workloads[@]}"; do
   if [ "$qemu_only" -eq 0 ]; then # reference checksums at turtles' n, untimed
     for mult in 1 2; do
       n=$((nt * mult))
+      [ -n "${sums[$name,qemu,$n]:-}" ] && continue
       run qemu "$kernel" "n=$n${extra:+ $extra}"
       sums[$name,qemu,$n]=$sum
     done
@@ -167,7 +176,8 @@ echo
 echo "host: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), pinned to CPU 0"
 echo "qemu: $(qemu-system-x86_64 --version | head -1)"
 [ "$qemu_only" -eq 0 ] && echo "turtles: $(git -C "$root" describe --always --dirty 2>/dev/null || echo '?') ${turtles_flags}"
-echo "repetitions: $reps (median); time of n iterations = time(2n) - time(n)"
+echo "clock: $([ "$clock" = cpu ] && echo 'user+system CPU time' || echo 'wall clock');" \
+  "repetitions: $reps (median); time of n iterations = time(2n) - time(n)"
 echo
 printf '%-14s %14s %14s %14s %12s %12s\n' workload "turtles ns/it" "QEMU ns/it" "turtles/QEMU" \
   "turtles MIPS" "QEMU MIPS"

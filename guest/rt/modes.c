@@ -14,6 +14,10 @@ static void install_lowblob(void)
 {
 	uint8_t *dst = phys_ptr(LOW_MODESW);
 	size_t n = lowblob_end - lowblob_start;
+	if (n > LOW_MODESW_REGS - LOW_MODESW) {
+		printf("FAIL: mode-switch trampoline (%lu bytes) overlaps its register area\n", n);
+		exit_qemu(1);
+	}
 	memcpy(dst, lowblob_start, n);
 	uint8_t *g = dst + (lowblob_gdtr - lowblob_start);
 	uint32_t base = (uint32_t)gdt_desc.base;

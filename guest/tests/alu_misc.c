@@ -94,9 +94,11 @@ static void xadd_xchg(void)
 	r = ~0ull;
 	__asm__ volatile(".byte 0x90" : "+a"(r)); /* NOP, not xchg eax, eax */
 	check_eq(r, ~0ull, "opcode 90 is NOP in 64-bit mode (RAX unchanged)");
+	uint64_t r8v;
 	r = ~0ull;
-	__asm__ volatile(".byte 0x41, 0x90" : "+a"(r) :: "r8"); /* REX.B 90 = xchg r8, rax */
-	check_eq(r, 0, "REX.B 90 is XCHG R8, RAX");
+	__asm__ volatile("movq $7, %%r8\n\t.byte 0x41, 0x90\n\tmovq %%r8, %1" /* REX.B 90 */
+			 : "+a"(r), "=r"(r8v) :: "r8");
+	check(r == 7 && r8v == 0xffffffff, "REX.B 90 is XCHG R8D, EAX (both zero-extended), not NOP");
 }
 
 /* 64-bit mode register write rules (Vol.1 3.4.1.1): 8/16-bit results merge, 32-bit

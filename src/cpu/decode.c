@@ -18,6 +18,8 @@
 static const uint8_t base16[8] = { 3, 3, 5, 5, 6, 7, 5, 3 }; /* BX BX BP BP SI DI BP BX */
 static const uint8_t index16[8] = { 6, 7, 6, 7, REG_NONE, REG_NONE, REG_NONE, REG_NONE };
 
+static const struct opdesc ud_row = UD_(0);
+
 static int modrm_operand(struct dctx *c, struct insn *in, bool force_reg)
 {
 	uint8_t m = c->modrm, mod = m >> 6, rm = m & 7;
@@ -215,7 +217,7 @@ static int special(struct dctx *c, struct insn *in, uint8_t which, uint8_t opc,
 			*next = &decode_nop90;
 		return 0;
 	}
-	*next = &decode_les_lds[0];
+	*next = &ud_row;
 	return 0;
 }
 
@@ -266,6 +268,8 @@ static bool fixup(struct dctx *c, struct insn *in, uint8_t which, uint8_t opc)
 int decode_finish(struct dctx *c, struct insn *in, const struct opdesc *d, uint32_t attr,
 		  uint8_t opc, bool ud)
 {
+	bool grp = false;
+
 	/* Resolve groups and splits down to the instruction's row. */
 	for (;;) {
 		uint32_t r = d->attr & R_MASK;
@@ -293,9 +297,10 @@ int decode_finish(struct dctx *c, struct insn *in, const struct opdesc *d, uint3
 			c->modrm = (uint8_t)dfetch(c, 1);
 			c->has_modrm = 1;
 		}
-		if (r == R_GRP)
+		if (r == R_GRP) {
 			d = &d->sub[(c->modrm >> 3) & 7];
-		else if (r == R_MOD)
+			grp = true;
+		} else if (r == R_MOD)
 			d = &d->sub[c->modrm >= 0xC0];
 		else
 			d = &d->sub[c->modrm & 7];
@@ -315,7 +320,8 @@ int decode_finish(struct dctx *c, struct insn *in, const struct opdesc *d, uint3
 		int err = modrm_operand(c, in, attr & A_MODREG);
 		if (err)
 			return err;
-		in->cc = (c->modrm >> 3) & 7; /* the group's sub-operation */
+		if (grp)
+			in->cc = (c->modrm >> 3) & 7; /* the group's sub-operation */
 	}
 	bool mem = in->flags & INSN_MEM;
 	in->osz = operand_size(c, attr & SZ_MASK, mem);
@@ -401,13 +407,11 @@ int decode(const uint8_t *bytes, int avail, enum decode_mode mode, struct insn *
 		case 0x36:
 		case 0x3E:
 			/* ES/CS/SS/DS overrides are ignored in 64-bit mode (3.3.7.1 Vol.1) */
-			c->segpfx = 1;
 			if (mode != DMODE_64)
 				c->seg = (x >> 3) & 3;
 			break;
 		case 0x64:
 		case 0x65:
-			c->segpfx = 1;
 			c->seg = (uint8_t)(DSEG_FS + (x - 0x64));
 			break;
 		default:

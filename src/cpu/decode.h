@@ -10,6 +10,28 @@
  * ModRM.rm, by mandatory prefix, by mode, or to a special-case function). Attributes of
  * a redirecting row are inherited by the row it leads to (OR-ed), so a group row can
  * carry the operand template (Eb_Ib ...) and the group table just the ops.
+ *
+ * Conventions in struct insn beyond those spelled out in insn.h and ops.def:
+ *   - opcode-register forms (40-4F INC/DEC, 50-5F, 90-97, B0-BF, 0F C8-CF) are FORM_G /
+ *     FORM_GI / FORM_EG with the register in reg (REX.B included); 90-97 XCHG is
+ *     FORM_EG with E = register 0 (rAX);
+ *   - IN/OUT with imm8 are FORM_EI with E = register 0 and imm = port; with DX they are
+ *     FORM_E with E = register 0 and INSN_DX; osz is 0 or 1/2 (REX.W ignored);
+ *   - cc holds the condition for JCC/SETCC/CMOVCC and ModRM.reg for rows chosen
+ *     through a ModRM.reg group (FENCE: 5 LFENCE, 6 MFENCE, 7 SFENCE); else 0;
+ *   - seg is always the effective segment: the override in effect (in 64-bit mode
+ *     only FS/GS overrides are, 26/2E/36/3E are ignored there), else SS for rSP/rBP
+ *     and BP-based 16-bit bases, else DS; INSN_SEGOVR says an override is in effect;
+ *   - INSN_REP/INSN_REPNE: only the last of F3/F2 is recorded;
+ *   - PUSH_SEG/POP_SEG: reg = Sreg; MOV_FROM_SEG is FORM_EG, MOV_TO_SEG FORM_GE, with
+ *     reg = Sreg (8C with a memory operand has osz 1: it stores 16 bits);
+ *   - CRC32: osz = destination (2 or 3), imm = source size log2 (as MOVZX);
+ *     MOVSXD: imm = 2 (or the 16/32-bit source size with 66 / without REX.W);
+ *   - CMPXCHG8B: osz 3 (REX.W) means CMPXCHG16B; CLFLUSH with INSN_OPSIZE is CLFLUSHOPT;
+ *   - VEX BMI: osz 2, or 3 with VEX.W in 64-bit mode; vvvv is 3 bits outside 64-bit
+ *     mode; INSN_VEX is set for every VEX/EVEX/XOP decoding (VEX is #UD in real and
+ *     virtual-8086 mode: the executor's check, the decoder does not know the mode);
+ *   - OP_SSE/OP_FPU/OP_NOP/OP_UD rows still decode their ModRM operand (E fields).
  */
 #ifndef TURTLES_CPU_DECODE_H
 #define TURTLES_CPU_DECODE_H
@@ -201,7 +223,6 @@ struct dctx {
 	uint8_t lock, opsize, addrsize;
 	uint8_t rep;       /* last of F2/F3, or 0 */
 	uint8_t seg;       /* effective segment override, or 0xFF */
-	uint8_t segpfx;    /* any segment prefix byte seen */
 	uint8_t mp;        /* mandatory prefix column: 0 none, 1 66, 2 F3, 3 F2 */
 	uint8_t osz_v;     /* operand size for SZ_V */
 	uint8_t asz;

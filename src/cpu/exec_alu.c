@@ -9,30 +9,36 @@
  */
 #include "cpu/exec_util.h"
 
-/* Destination value and source of a binary op; *ea is the memory destination. */
-static inline uint64_t bin_read(struct cpu *cpu, const struct insn *in, uint64_t *src,
-				uint64_t *ea, bool writes)
+/* Destination value and source of a binary op; *ea is the memory operand. E is read
+ * at one place (one inlined TLB probe per handler); a memory destination has its
+ * write permission checked first (rmw_read). */
+EXEC_INLINE uint64_t bin_read(struct cpu *cpu, const struct insn *in, uint64_t *src,
+			      uint64_t *ea, bool writes)
 {
+	uint64_t e;
+	*ea = 0;
+	if (in->flags & INSN_MEM) {
+		*ea = insn_ea(cpu, in);
+		if (writes && in->form != FORM_GE)
+			mem_check_write(cpu, in->seg, *ea, 1 << in->osz);
+		e = mem_read(cpu, in->seg, *ea, in->osz);
+	} else {
+		e = reg_read(cpu, in->rm, in->osz, insn_rex(in));
+	}
 	switch (in->form) {
 	case FORM_GE:
-		*src = opE_read(cpu, in);
+		*src = e;
 		return opG_read(cpu, in);
 	case FORM_EG:
 		*src = opG_read(cpu, in);
-		break;
+		return e;
 	default: /* FORM_EI */
 		*src = in->imm & size_mask(in->osz);
-		break;
+		return e;
 	}
-	if (!writes) {
-		*ea = 0;
-		return opE_read(cpu, in);
-	}
-	return rmw_read(cpu, in, ea);
 }
 
-static inline void bin_write(struct cpu *cpu, const struct insn *in, uint64_t ea,
-			     uint64_t v)
+EXEC_INLINE void bin_write(struct cpu *cpu, const struct insn *in, uint64_t ea, uint64_t v)
 {
 	if (in->form == FORM_GE)
 		opG_write(cpu, in, v);
@@ -62,7 +68,7 @@ BINOP(CMP, LF_SUB, false, d - s)
 BINOP(TEST, LF_LOGIC, false, d & s)
 
 /* One-operand forms: FORM_E, or FORM_G for INC/DEC 40+r outside 64-bit mode. */
-static inline uint64_t un_read(struct cpu *cpu, const struct insn *in, uint64_t *ea)
+EXEC_INLINE uint64_t un_read(struct cpu *cpu, const struct insn *in, uint64_t *ea)
 {
 	if (in->form == FORM_G) {
 		*ea = 0;
@@ -71,7 +77,7 @@ static inline uint64_t un_read(struct cpu *cpu, const struct insn *in, uint64_t 
 	return rmw_read(cpu, in, ea);
 }
 
-static inline void un_write(struct cpu *cpu, const struct insn *in, uint64_t ea, uint64_t v)
+EXEC_INLINE void un_write(struct cpu *cpu, const struct insn *in, uint64_t ea, uint64_t v)
 {
 	if (in->form == FORM_G)
 		opG_write(cpu, in, v);

@@ -62,8 +62,9 @@ void exec_LAR(struct cpu *cpu, const struct insn *in)
 		set_zf(cpu, false);
 		return;
 	}
-	/* Access rights: bits 8-15 and 20-23 of the high doubleword (osz 16: 8-15). */
-	uint64_t ar = (d[0] >> 32) & (in->osz == 1 ? 0xFF00 : 0xF0FF00);
+	/* Access rights: the high doubleword AND 00FxFF00H (SDM Vol.2 LAR; bits 19:16,
+	 * "undefined", hold limit[19:16] as on Intel hardware); osz 16: FF00H. */
+	uint64_t ar = (d[0] >> 32) & (in->osz == 1 ? 0xFF00 : 0xFFFF00);
 	opG_write(cpu, in, ar);
 	set_zf(cpu, true);
 }

@@ -8,13 +8,16 @@
  *
  * REP: an iteration commits its register updates before the next one starts, so a
  * fault leaves rCX/rSI/rDI as of the completed iterations with RIP at the instruction.
- * At most REP_CHUNK iterations run per call; if the count is not exhausted, next_rip =
- * rip so that the run loop comes back, letting interrupts in between (the SDM's
- * "interrupted REP" state: registers updated, RIP at the instruction). With a count of
- * 0 nothing is accessed. F2 and F3 both mean REP for the instructions without a
- * termination condition.
+ * About REP_CHUNK iterations run per call (fast-path iterations count 1/16); if the
+ * count is not exhausted, next_rip = rip so that the run loop comes back, letting
+ * interrupts in between (the SDM's "interrupted REP" state: registers updated, RIP at
+ * the instruction). With a count of 0 nothing is accessed. F2 and F3 both mean REP
+ * for the instructions without a termination condition.
  */
 #include "cpu/exec_util.h"
+
+#include <string.h>
+
 #include "cpu/io.h"
 
 #define REP_CHUNK 4096
@@ -82,6 +85,53 @@ static inline __attribute__((always_inline)) bool str_step(struct cpu *cpu,
 	}
 }
 
+/*
+ * Fast path for REP MOVS/STOS in 64-bit mode with DF = 0 and 64-bit addressing: the
+ * iterations whose bytes lie in the current page of the destination (and source)
+ * run as one host memmove/fill, if the software TLB gives direct host access there
+ * (tlb_hit: present, permitted, plain RAM, not a code page; no fault is possible).
+ * A MOVS whose destination starts inside its source range is left to the slow path:
+ * element-by-element forward copying then replicates data, which memmove would not.
+ * Returns the number of iterations done (0: not applicable, take the slow path).
+ */
+static uint64_t rep_fast(struct cpu *cpu, const struct insn *in, enum str_kind kind,
+			 uint64_t cx)
+{
+	if (cpu->mode != MODE_LONG64 || in->asz != 3 || (cpu->rflags & RFLAGS_DF))
+		return 0;
+	int ctx = mem_data_ctx(cpu);
+	if (ctx < 0)
+		return 0;
+	unsigned size = 1u << in->osz;
+	uint64_t di = cpu->gpr[RDI], si = cpu->gpr[RSI];
+	uint64_t sla = si + (in->seg >= SEG_FS ? cpu->seg[in->seg].base : 0);
+	uint64_t n = (PAGE_SIZE - (di & ~PAGE_MASK)) / size;
+	if (kind == S_MOVS && (PAGE_SIZE - (sla & ~PAGE_MASK)) / size < n)
+		n = (PAGE_SIZE - (sla & ~PAGE_MASK)) / size;
+	n = n < cx ? n : cx;
+	if (n < 2)
+		return 0;
+	uint64_t bytes = n * size;
+	uint8_t *d = tlb_hit(&cpu->tlb, ctx, di, (int)bytes, TLB_WRITE);
+	if (!d)
+		return 0;
+	if (kind == S_MOVS) {
+		const uint8_t *src = tlb_hit(&cpu->tlb, ctx, sla, (int)bytes, TLB_READ);
+		if (!src || (d > src && d < src + bytes))
+			return 0;
+		memmove(d, src, bytes);
+		cpu->gpr[RSI] = si + bytes;
+	} else if (size == 1) {
+		memset(d, (int)(cpu->gpr[RAX] & 0xFF), bytes);
+	} else {
+		for (uint64_t i = 0; i < bytes; i += size)
+			mem_host_store(d + i, in->osz, cpu->gpr[RAX]);
+	}
+	cpu->gpr[RDI] = di + bytes;
+	cpu->gpr[RCX] = cx - n;
+	return n;
+}
+
 static inline __attribute__((always_inline)) void string_op(struct cpu *cpu,
 							   const struct insn *in,
 							   enum str_kind kind)
@@ -104,6 +154,13 @@ static inline __attribute__((always_inline)) void string_op(struct cpu *cpu,
 	/* REPE (F3) stops when the operands differ, REPNE (F2) when they are equal. */
 	bool stop_on_equal = in->flags & INSN_REPNE;
 	for (int n = 0; n < REP_CHUNK; n++) {
+		if (kind == S_MOVS || kind == S_STOS) {
+			uint64_t done = rep_fast(cpu, in, kind, cx);
+			cx -= done;
+			if (cx == 0)
+				return;
+			n += (int)(done >> 4); /* 16 fast iterations cost one of the budget */
+		}
 		bool eq = str_step(cpu, &s, kind);
 		reg_write(cpu, RCX, s.asz, false, --cx);
 		if (cx == 0)

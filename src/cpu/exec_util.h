@@ -7,8 +7,12 @@
 
 #include "cpu/exec.h"
 
+/* For the operand helpers of the hot handlers: GCC would otherwise outline them
+ * once they have a few callers, adding a call and stack traffic per instruction. */
+#define EXEC_INLINE static inline __attribute__((always_inline))
+
 /* E at an explicit size (MOVZX/MOVSX/CRC32 sources, SETcc's byte). */
-static inline uint64_t opE_read_sz(struct cpu *cpu, const struct insn *in, int osz)
+EXEC_INLINE uint64_t opE_read_sz(struct cpu *cpu, const struct insn *in, int osz)
 {
 	if (in->flags & INSN_MEM)
 		return mem_read(cpu, in->seg, insn_ea(cpu, in), osz);
@@ -20,7 +24,7 @@ static inline uint64_t opE_read_sz(struct cpu *cpu, const struct insn *in, int o
  * so a fault is reported as a write access (PFEC.W, SDM Vol.3A 4.7) and a read with
  * side effects (MMIO) never happens without its write. *ea is kept for rmw_write.
  */
-static inline uint64_t rmw_read(struct cpu *cpu, const struct insn *in, uint64_t *ea)
+EXEC_INLINE uint64_t rmw_read(struct cpu *cpu, const struct insn *in, uint64_t *ea)
 {
 	if (in->flags & INSN_MEM) {
 		*ea = insn_ea(cpu, in);
@@ -31,7 +35,7 @@ static inline uint64_t rmw_read(struct cpu *cpu, const struct insn *in, uint64_t
 	return reg_read(cpu, in->rm, in->osz, insn_rex(in));
 }
 
-static inline void rmw_write(struct cpu *cpu, const struct insn *in, uint64_t ea, uint64_t v)
+EXEC_INLINE void rmw_write(struct cpu *cpu, const struct insn *in, uint64_t ea, uint64_t v)
 {
 	if (in->flags & INSN_MEM)
 		mem_write(cpu, in->seg, ea, in->osz, v);

@@ -119,30 +119,30 @@ static inline void mem_host_store(uint8_t *p, int osz, uint64_t v)
 
 /* 64-bit mode: FS and GS add their base, the others none (SDM 3.4.4). A non-canonical
  * address never matches a tag, so the canonical check is in the slow path. */
-static inline uint8_t *mem_fast64(struct cpu *cpu, int seg, uint64_t off, int osz,
-				  int kind)
+static inline bool mem_fast64(struct cpu *cpu, int seg, uint64_t off, int osz, int kind,
+			      uint8_t **host)
 {
 	if (unlikely(cpu->mode != MODE_LONG64))
-		return NULL;
+		return false;
 	int ctx = mem_data_ctx(cpu);
 	if (unlikely(ctx < 0))
-		return NULL;
+		return false;
 	gva_t la = seg >= SEG_FS ? off + cpu->seg[seg].base : off;
-	return tlb_hit(&cpu->tlb, ctx, la, 1 << osz, kind);
+	return tlb_hit(&cpu->tlb, ctx, la, 1 << osz, kind, host);
 }
 
 static inline uint64_t mem_read(struct cpu *cpu, int seg, uint64_t off, int osz)
 {
-	const uint8_t *p = mem_fast64(cpu, seg, off, osz, ACC_READ);
-	if (likely(p != NULL))
+	uint8_t *p;
+	if (likely(mem_fast64(cpu, seg, off, osz, ACC_READ, &p)))
 		return mem_host_load(p, osz);
 	return mem_read_slow(cpu, seg, off, osz);
 }
 
 static inline void mem_write(struct cpu *cpu, int seg, uint64_t off, int osz, uint64_t v)
 {
-	uint8_t *p = mem_fast64(cpu, seg, off, osz, ACC_WRITE);
-	if (likely(p != NULL))
+	uint8_t *p;
+	if (likely(mem_fast64(cpu, seg, off, osz, ACC_WRITE, &p)))
 		mem_host_store(p, osz, v);
 	else
 		mem_write_slow(cpu, seg, off, osz, v);

@@ -27,16 +27,14 @@ int tlb_init(struct tlb *t)
 	t->ent = zalloc_pages(ENT_BYTES);
 	t->gent = zalloc_pages(GENT_BYTES);
 	t->wr_head = calloc(WR_BUCKETS, sizeof(*t->wr_head));
-	t->pcid_stamp = calloc(TLB_PCIDS, sizeof(*t->pcid_stamp));
-	if (!t->ent || !t->gent || !t->wr_head || !t->pcid_stamp) {
+	if (!t->ent || !t->gent || !t->wr_head) {
 		tlb_destroy(t);
 		return -1;
 	}
 	t->next_stamp = 2;
 	t->stamp = 1;
 	t->gstamp = 1;
-	t->pcid_epoch = 1;
-	t->pcid_stamp[0] = 1u << 16 | 1;
+	t->asid[0] = (struct tlb_asid){ .pcid = 0, .stamp = 1 };
 	return 0;
 }
 
@@ -47,11 +45,9 @@ void tlb_destroy(struct tlb *t)
 	if (t->gent)
 		munmap(t->gent, GENT_BYTES);
 	free(t->wr_head);
-	free(t->pcid_stamp);
 	t->ent = NULL;
 	t->gent = NULL;
 	t->wr_head = NULL;
-	t->pcid_stamp = NULL;
 }
 
 /* --- write chains ------------------------------------------------------------- */
@@ -184,17 +180,58 @@ static uint16_t cur_pcid(const struct cpu *cpu)
 	return (cpu->cr4 & CR4_PCIDE) ? cpu->cr3 & 0xFFF : 0;
 }
 
+/* --- PCIDs with live entries --------------------------------------------------- */
+
+static uint64_t salt_of(unsigned k)
+{
+	return (uint64_t)k * (TLB_SIZE / TLB_ASIDS);
+}
+
+static void asid_void_all(struct tlb *t)
+{
+	for (unsigned k = 0; k < TLB_ASIDS; k++)
+		t->asid[k].stamp = 0;
+}
+
 /* Every stamp used: clear the arrays and void every PCID's stamp. */
 static void tlb_wipe(struct tlb *t)
 {
 	memset(t->ent, 0, ENT_BYTES);
 	memset(t->wr_head, 0, WR_BUCKETS * sizeof(*t->wr_head));
 	t->next_stamp = 1;
-	if (++t->pcid_epoch == 0) {
-		memset(t->pcid_stamp, 0, TLB_PCIDS * sizeof(*t->pcid_stamp));
-		t->pcid_epoch = 1;
-	}
+	asid_void_all(t);
 	t->stats.wipes++;
+}
+
+static void asid_use(struct tlb *t, unsigned k)
+{
+	t->cur = (uint16_t)k;
+	t->pcid = t->asid[k].pcid;
+	t->stamp = t->asid[k].stamp;
+	t->salt = salt_of(k);
+	t->asid[k].used = ++t->clock;
+}
+
+/* The live slot of pcid, or TLB_ASIDS. */
+static unsigned asid_find(const struct tlb *t, uint16_t pcid)
+{
+	for (unsigned k = 0; k < TLB_ASIDS; k++)
+		if (t->asid[k].stamp && t->asid[k].pcid == pcid)
+			return k;
+	return TLB_ASIDS;
+}
+
+/* A slot for a PCID that has none: a free one, else the least recently used. */
+static unsigned asid_victim(const struct tlb *t)
+{
+	unsigned best = 0;
+	for (unsigned k = 0; k < TLB_ASIDS; k++) {
+		if (!t->asid[k].stamp)
+			return k;
+		if (t->asid[k].used < t->asid[best].used)
+			best = k;
+	}
+	return best;
 }
 
 /* Make pcid current with a new stamp: none of its non-global entries match any more. */
@@ -202,22 +239,21 @@ static void tlb_fresh_pcid(struct tlb *t, uint16_t pcid)
 {
 	if (t->next_stamp > TLB_STAMP_MAX)
 		tlb_wipe(t);
-	uint16_t s = t->next_stamp++;
-	t->pcid_stamp[pcid] = (uint32_t)t->pcid_epoch << 16 | s;
-	t->pcid = pcid;
-	t->stamp = s;
+	unsigned k = asid_find(t, pcid);
+	if (k == TLB_ASIDS)
+		k = asid_victim(t);
+	t->asid[k] = (struct tlb_asid){ .pcid = pcid, .stamp = t->next_stamp++ };
+	asid_use(t, k);
 }
 
-/* Make pcid current keeping its entries if it has a live stamp. */
+/* Make pcid current keeping its entries if it has any. */
 static void tlb_switch_pcid(struct tlb *t, uint16_t pcid)
 {
-	uint32_t v = t->pcid_stamp[pcid];
-	if (v >> 16 == t->pcid_epoch && (v & 0xFFFF)) {
-		t->pcid = pcid;
-		t->stamp = v & 0xFFFF;
-	} else {
+	unsigned k = asid_find(t, pcid);
+	if (k < TLB_ASIDS)
+		asid_use(t, k);
+	else
 		tlb_fresh_pcid(t, pcid);
-	}
 }
 
 void tlb_flush_all(struct cpu *cpu)
@@ -227,10 +263,7 @@ void tlb_flush_all(struct cpu *cpu)
 		memset(t->gent, 0, GENT_BYTES);
 		t->gstamp = 1;
 	}
-	if (++t->pcid_epoch == 0) {
-		memset(t->pcid_stamp, 0, TLB_PCIDS * sizeof(*t->pcid_stamp));
-		t->pcid_epoch = 1;
-	}
+	asid_void_all(t);
 	tlb_fresh_pcid(t, cur_pcid(cpu));
 	t->large_mask[0] = t->large_mask[1] = 0;
 	t->env = env_of(cpu);
@@ -271,26 +304,34 @@ void tlb_ctl_written(struct cpu *cpu)
 void tlb_flush_pcid(struct cpu *cpu, uint16_t pcid, bool keep_global)
 {
 	struct tlb *t = &cpu->tlb;
-	pcid &= TLB_PCIDS - 1;
-	if (!keep_global)
+	pcid &= 0xFFF;
+	if (!keep_global) {
 		tlb_flush_all(cpu);
-	else if (pcid == t->pcid)
+	} else if (pcid == t->pcid) {
 		tlb_fresh_pcid(t, pcid);
-	else
-		t->pcid_stamp[pcid] = 0;
+	} else {
+		unsigned k = asid_find(t, pcid);
+		if (k < TLB_ASIDS)
+			t->asid[k].stamp = 0;
+	}
 	/* A MOV to CR3 may report itself this way: follow CR3 to its PCID. */
 	if (t->pcid != cur_pcid(cpu))
 		tlb_switch_pcid(t, cur_pcid(cpu));
 }
 
-/* Invalidate la's 4 KiB page in every context and in the global table. */
+/* Invalidate la's 4 KiB page in every context of every live PCID (copies of a
+ * global translation may sit in any of them) and in the global table. */
 static void tlb_drop_page(struct tlb *t, gva_t la)
 {
 	gva_t page = la & PAGE_MASK;
-	for (int ctx = 0; ctx < TLB_NCTX; ctx++) {
-		struct tlb_entry *e = tlb_entry_of(t, ctx, la);
-		if ((e->page & PAGE_MASK) == page)
-			tlb_clear(t, (uint32_t)(e - t->ent));
+	for (unsigned k = 0; k < TLB_ASIDS; k++) {
+		if (!t->asid[k].stamp)
+			continue;
+		for (int ctx = 0; ctx < TLB_NCTX; ctx++) {
+			uint32_t i = (uint32_t)tlb_slot(ctx, la, salt_of(k));
+			if ((t->ent[i].page & PAGE_MASK) == page)
+				tlb_clear(t, i);
+		}
 	}
 	struct tlb_gentry *g = &t->gent[(la >> PAGE_SHIFT) & (TLB_SIZE - 1)];
 	if ((g->page & PAGE_MASK) == page)

@@ -23,8 +23,12 @@
  * Stamps (low 12 bits of every tag) make flushes O(1): a non-global flush gives the
  * current PCID a new stamp; a full flush also voids every PCID's stamp and the global
  * table's stamp. When the 4095 stamps run out the arrays are cleared (a 3 MiB memset
- * every 4095 flushes). PCIDs are tagged: each PCID keeps its own stamp, so switching
- * with CR3 bit 63 set keeps its entries (SDM 4.10.1).
+ * every 4095 flushes).
+ *
+ * PCIDs are tagged (SDM 4.10.1): up to TLB_ASIDS recently used PCIDs keep a live
+ * stamp (least recently used one is dropped), so MOV to CR3 with bit 63 set finds its
+ * entries again. Each live PCID also has an index salt XORed into the slot number, so
+ * that the same linear page in two address spaces does not share a slot.
  *
  * Global translations (G = 1 with CR4.PGE) are also written to a separate table with its
  * own stamp, which non-global flushes and PCID switches do not touch; a miss in the
@@ -43,7 +47,7 @@
 #define TLB_SIZE (1u << TLB_BITS)      /* entries per context: 64 MiB of 4 KiB pages */
 #define TLB_STAMP_MAX 0xFFFu           /* stamps live in the low 12 bits of a tag */
 #define TLB_WR_BITS 14                 /* buckets of the write chains */
-#define TLB_PCIDS 4096
+#define TLB_ASIDS 8            /* PCIDs with live entries; a power of two */
 
 enum { TLB_CTX_USER, TLB_CTX_SUP, TLB_CTX_SUP_SMAP, TLB_NCTX };
 
@@ -88,13 +92,22 @@ struct tlb_stats {
 	uint64_t wipes;     /* stamp exhaustion: arrays cleared */
 };
 
+/* A PCID with live entries. */
+struct tlb_asid {
+	uint16_t pcid;
+	uint16_t stamp;             /* 0 = free */
+	uint32_t used;              /* LRU clock */
+};
+
 struct tlb {
 	struct tlb_entry *ent;      /* TLB_NCTX * TLB_SIZE, context-major */
 	uint64_t stamp;             /* the current PCID's stamp, 1..TLB_STAMP_MAX */
-	struct tlb_gentry *gent;    /* TLB_SIZE global translations */
+	uint64_t salt;              /* the current PCID's index salt */
+	struct tlb_gentry *gent;    /* TLB_SIZE global translations, unsalted */
 	uint32_t *wr_head;          /* write chains by physical page number */
-	uint32_t *pcid_stamp;       /* per PCID: epoch << 16 | stamp */
-	uint16_t next_stamp, gstamp, pcid, pcid_epoch;
+	struct tlb_asid asid[TLB_ASIDS]; /* asid[k] uses salt k * TLB_SIZE / TLB_ASIDS */
+	uint32_t clock;
+	uint16_t next_stamp, gstamp, pcid, cur;
 	uint64_t env;               /* CR0/CR4/EFER bits the tags depend on */
 	uint64_t env_apic;          /* IA32_APIC_BASE the APIC page was placed by */
 	gva_t large_base[2], large_mask[2]; /* linear ranges that hold pages > 4 KiB,
@@ -112,22 +125,32 @@ struct tlb {
 int tlb_init(struct tlb *t);
 void tlb_destroy(struct tlb *t);
 
+/* The slot of la in context ctx under index salt. */
+static inline size_t tlb_slot(int ctx, gva_t la, uint64_t salt)
+{
+	return ((size_t)ctx << TLB_BITS) | (((la >> PAGE_SHIFT) ^ salt) & (TLB_SIZE - 1));
+}
+
 static inline struct tlb_entry *tlb_entry_of(const struct tlb *t, int ctx, gva_t la)
 {
-	return &t->ent[((size_t)ctx << TLB_BITS) | ((la >> PAGE_SHIFT) & (TLB_SIZE - 1))];
+	return &t->ent[tlb_slot(ctx, la, t->salt)];
 }
 
 /*
- * The fast path: host pointer for size bytes at la for an access of kind, or NULL.
- * The key uses the page of the last byte: it can equal the tag of la's slot only if
- * that page is la's own page, because the next page maps to the next slot.
+ * The fast path: true and the host pointer for size bytes at la if a tag allows an
+ * access of kind. The key uses the page of the last byte: it can equal the tag of la's
+ * slot only if that page is la's own page, because the next page maps to another slot
+ * (the salt XOR is a bijection on slot numbers).
  */
-static inline uint8_t *tlb_hit(const struct tlb *t, int ctx, gva_t la, int size, int kind)
+static inline bool tlb_hit(const struct tlb *t, int ctx, gva_t la, int size, int kind,
+			   uint8_t **host)
 {
 	const struct tlb_entry *e = tlb_entry_of(t, ctx, la);
-	if (likely(e->tag[kind] == (((la + (uint64_t)size - 1) & PAGE_MASK) | t->stamp)))
-		return (uint8_t *)(uintptr_t)(la + e->addend);
-	return NULL;
+	if (likely(e->tag[kind] == (((la + (uint64_t)size - 1) & PAGE_MASK) | t->stamp))) {
+		*host = (uint8_t *)(uintptr_t)(la + e->addend);
+		return true;
+	}
+	return false;
 }
 
 #endif

@@ -267,7 +267,8 @@ void lapic_reset(struct lapic *l)
 	lapic_update_intr(l);
 }
 
-/* IA32_APIC_BASE changed (the core validated it with lapic_apic_base_write_ok). */
+/* IA32_APIC_BASE changed; the core already refused invalid transitions with #GP
+ * (SDM 11.12.5, Figure 11-27). */
 static void lapic_base_changed(void *opaque, uint64_t base)
 {
 	struct lapic *l = opaque;
@@ -283,19 +284,6 @@ static void lapic_base_changed(void *opaque, uint64_t base)
 	}
 	l->hw_enabled = en;
 	lapic_update_intr(l);
-}
-
-bool lapic_apic_base_write_ok(uint64_t old, uint64_t value, int maxphyaddr)
-{
-	uint64_t reserved = 0x2FFULL | (~0ULL << maxphyaddr);
-	bool old_x2 = (old & APIC_BASE_EN) && (old & APIC_BASE_EXTD);
-	if (value & reserved)
-		return false;
-	if ((value & APIC_BASE_EXTD) && !(value & APIC_BASE_EN))
-		return false; /* EN=0, EXTD=1 is invalid */
-	if (old_x2 && (value & APIC_BASE_EN) && !(value & APIC_BASE_EXTD))
-		return false; /* x2APIC -> xAPIC must go through disabled */
-	return true;
 }
 
 /* CR8 <-> TPR (SDM 11.8.6.1). get_tpr/set_tpr carry the whole 8-bit TPR: the core
@@ -317,6 +305,16 @@ void lapic_mmio_write(void *opaque, uint32_t offset, uint32_t value);
 bool lapic_msr_read(void *opaque, uint32_t msr, uint64_t *value);
 bool lapic_msr_write(void *opaque, uint32_t msr, uint64_t value);
 
+static uint64_t lapic_tsc_deadline_rd(void *opaque)
+{
+	return lapic_tsc_deadline_read(opaque);
+}
+
+static void lapic_tsc_deadline_wr(void *opaque, uint64_t tsc)
+{
+	lapic_tsc_deadline_write(opaque, tsc);
+}
+
 const struct cpu_apic_ops lapic_ops = {
 	.mmio_read = lapic_mmio_read,
 	.mmio_write = lapic_mmio_write,
@@ -326,6 +324,8 @@ const struct cpu_apic_ops lapic_ops = {
 	.get_tpr = lapic_get_tpr,
 	.set_tpr = lapic_set_tpr,
 	.base_changed = lapic_base_changed,
+	.tsc_deadline_read = lapic_tsc_deadline_rd,
+	.tsc_deadline_write = lapic_tsc_deadline_wr,
 };
 
 int lapic_init(struct lapic *l, struct cpu *cpu, struct apic_bus *bus, struct clock *clock)

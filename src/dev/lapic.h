@@ -96,16 +96,11 @@ void lapic_set_lint(struct lapic *l, int pin, bool level);
 bool lapic_match_dest(const struct lapic *l, const struct apic_msg *m);
 void lapic_accept(struct lapic *l, const struct apic_msg *m);
 
-/* IA32_TSC_DEADLINE (MSR 0x6E0) for the core's RDMSR/WRMSR (SDM 11.5.4.1): reads 0
- * outside TSC-deadline mode and after the deadline fired; writes are ignored outside
- * that mode; writing 0 disarms. */
+/* IA32_TSC_DEADLINE (MSR 0x6E0, SDM 11.5.4.1), also reached through
+ * cpu_apic_ops.tsc_deadline_read/write: reads 0 outside TSC-deadline mode and after the
+ * deadline fired; writes are ignored outside that mode; writing 0 disarms. */
 uint64_t lapic_tsc_deadline_read(struct lapic *l);
 void lapic_tsc_deadline_write(struct lapic *l, uint64_t value);
-
-/* For the core's WRMSR IA32_APIC_BASE: false if the write must #GP (reserved bits
- * above maxphyaddr or in 7:0, 9; x2APIC-to-xAPIC without disabling, and EXTD without EN;
- * SDM 11.12.5 Figure 11-27). */
-bool lapic_apic_base_write_ok(uint64_t old, uint64_t value, int maxphyaddr);
 
 /* Current interrupt priority state, for tests and debugging. */
 uint32_t lapic_ppr(const struct lapic *l);

@@ -100,7 +100,7 @@ void lapic_mmio_write(void *opaque, uint32_t offset, uint32_t value)
 	case REG_DFR: l->dfr = value | 0x0FFFFFFF; return;
 	case REG_ICR_HI: l->icr_hi = value & 0xFF000000; return;
 	case REG_ICR_LO:
-		l->icr_lo = value & ~BIT(12); /* delivery status is read-only: always idle */
+		l->icr_lo = value & ~(uint32_t)BIT(12); /* delivery status is read-only: always idle */
 		lapic_send_ipi(l);
 		return;
 	default: break;
@@ -139,7 +139,7 @@ bool lapic_msr_write(void *opaque, uint32_t msr, uint64_t value)
 		return false;
 	if (off == REG_ICR_LO) { /* one 64-bit write sends: destination in 63:32 */
 		l->icr_hi = value >> 32;
-		l->icr_lo = (uint32_t)value & ~BIT(12);
+		l->icr_lo = (uint32_t)value & ~(uint32_t)BIT(12);
 		lapic_send_ipi(l);
 		return true;
 	}

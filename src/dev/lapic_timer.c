@@ -42,11 +42,13 @@ uint32_t lapic_timer_current(struct lapic *l)
 	return e >= n ? 0 : (uint32_t)(n - e);
 }
 
-static uint64_t tsc_to_ns(const struct lapic *l, uint64_t tsc)
+/* The virtual time at which the TSC reaches the deadline, or now if it has. TSC =
+ * clock_now() + tsc_offset modulo 2^64 at CLOCK_TSC_HZ = 1 GHz (clock.h); compare in
+ * TSC space so that an offset making the TSC "negative" still works. */
+static uint64_t deadline_ns(const struct lapic *l, uint64_t now)
 {
-	/* TSC = virtual ns + tsc_offset at CLOCK_TSC_HZ = 1 GHz (clock.h). */
-	uint64_t off = l->cpu->tsc_offset;
-	return tsc > off ? tsc - off : 0;
+	uint64_t tsc = now + l->cpu->tsc_offset;
+	return l->tsc_deadline <= tsc ? now : now + (l->tsc_deadline - tsc);
 }
 
 /* Arm the clock timer for the next expiry in the current mode, or cancel it. */
@@ -57,7 +59,7 @@ static void timer_arm(struct lapic *l)
 
 	if (lapic_timer_mode(l) == LAPIC_TIMER_TSC_DEADLINE) {
 		if (l->tsc_deadline)
-			deadline = tsc_to_ns(l, l->tsc_deadline);
+			deadline = deadline_ns(l, clock_now(l->clock));
 	} else if (counting(l)) {
 		uint64_t n = l->initial_count, periods = 1;
 		if (lapic_timer_mode(l) == LAPIC_TIMER_PERIODIC)
@@ -77,7 +79,7 @@ void lapic_timer_fire(void *opaque, uint64_t now)
 	struct lapic *l = opaque;
 	switch (lapic_timer_mode(l)) {
 	case LAPIC_TIMER_TSC_DEADLINE:
-		if (!l->tsc_deadline || tsc_to_ns(l, l->tsc_deadline) > now)
+		if (!l->tsc_deadline || deadline_ns(l, now) > now)
 			break;
 		l->tsc_deadline = 0; /* firing disarms and clears the MSR (SDM 11.5.4.1) */
 		lapic_local_intr(l, LVT_TIMER);

@@ -94,7 +94,8 @@ struct pc {
 };
 
 /* Build the board. Returns 0, or -1 (with a message on stderr) on bad configuration
- * or when the bus, clock or host run out of regions, timers or memory. */
+ * or when the bus, clock or host run out of regions, timers or memory; after a failure
+ * the bus and clock hold regions and timers of the half-built board: destroy them. */
 int pc_init(struct pc *pc, struct bus *bus, struct clock *clock, struct cpu **cpus,
 	    const struct pc_config *cfg);
 void pc_destroy(struct pc *pc);

@@ -85,9 +85,13 @@ static UNUSED int report(const char *name)
 
 /* --- memory ------------------------------------------------------------------ */
 
-static UNUSED uint64_t *ram64(gpa_t pa) { return (uint64_t *)(B.ram + pa); }
-static UNUSED uint32_t *ram32(gpa_t pa) { return (uint32_t *)(B.ram + pa); }
-static UNUSED uint16_t *ram16(gpa_t pa) { return (uint16_t *)(B.ram + pa); }
+/* Unaligned views of guest RAM (TSS fields such as RSP0 at +4 are not 8-aligned). */
+typedef uint64_t u64_un __attribute__((aligned(1), may_alias));
+typedef uint32_t u32_un __attribute__((aligned(1), may_alias));
+typedef uint16_t u16_un __attribute__((aligned(1), may_alias));
+static UNUSED u64_un *ram64(gpa_t pa) { return (u64_un *)(B.ram + pa); }
+static UNUSED u32_un *ram32(gpa_t pa) { return (u32_un *)(B.ram + pa); }
+static UNUSED u16_un *ram16(gpa_t pa) { return (u16_un *)(B.ram + pa); }
 
 /* --- descriptors (SDM 3.4.5 Figure 3-8, 5.8.3 Figure 5-8, 6.11 Figure 6-2) ---- */
 
@@ -321,7 +325,7 @@ static UNUSED int run_deliver(exec_fn fn, const struct insn *in)
 /* Call any function under a fault guard (e.g. seg_load, cpu_deliver_event). */
 #define GUARD(stmt)                                          \
 	({                                                   \
-		int v_ = NO_FAULT;                           \
+		volatile int v_ = NO_FAULT;                        \
 		if (setjmp(C->fault_jmp))                    \
 			v_ = C->exc_vector;                  \
 		else {                                       \

@@ -61,9 +61,6 @@ static void test_global(void)
 	*pte = PA_B | P | RW | GLB;
 	tlb_cr3_written(C, false);
 	CHECK_EQ(peek(LA), 0xAAAA);            /* survived the non-global flush */
-	C->cpl = 3;
-	*pte |= US;                            /* (a user context fills from the global table) */
-	C->cpl = 0;
 	uint64_t gf = C->tlb.stats.gfills, walks = C->tlb.stats.walks;
 	tlb_cr3_written(C, false);
 	CHECK_EQ(peek(LA), 0xAAAA);
@@ -126,6 +123,49 @@ static void test_pcid(void)
 	CHECK_EQ(peek(LA), 0xBBBB);
 	C->cr4 &= ~CR4_PCIDE;
 	C->cr3 = root1;
+	tlb_ctl_written(C);
+}
+
+/* SDM 4.10.4.1: INVLPG drops global translations "regardless of PCID" — also the
+ * copy another PCID made of it. More PCIDs than the TLB keeps live: the oldest loses
+ * its entries (always allowed), and translations stay right. */
+static void test_pcid_global_invlpg(void)
+{
+	mode_long64(false);
+	C->cr4 |= CR4_PCIDE | CR4_PGE;
+	tlb_ctl_written(C);
+	gpa_t root = C->cr3;
+	put(PA_A, 0xAAAA);
+	put(PA_B, 0xBBBB);
+	uint64_t *pte = map64(LA, PA_A, 1, P | RW | GLB);
+	C->cr3 = root | 1;
+	tlb_cr3_written(C, false);
+	CHECK_EQ(peek(LA), 0xAAAA);          /* copied into PCID 1's slots */
+	C->cr3 = root | 2;
+	tlb_cr3_written(C, true);
+	CHECK_EQ(peek(LA), 0xAAAA);
+	*pte = PA_B | P | RW | GLB;
+	tlb_flush_page(C, LA);               /* INVLPG in PCID 2 */
+	C->cr3 = root | 1;
+	tlb_cr3_written(C, true);
+	CHECK_EQ(peek(LA), 0xBBBB);
+	/* Twenty PCIDs round robin over a non-global page. */
+	gva_t la = LA + 0x1000;
+	uint64_t *pte2 = map64(la, PA_A, 1, P | RW);
+	for (int round = 0; round < 3; round++) {
+		for (uint64_t pcid = 1; pcid <= 20; pcid++) {
+			C->cr3 = root | pcid;
+			tlb_cr3_written(C, true);
+			CHECK_EQ(peek(la), round == 1 ? 0xBBBB : 0xAAAA);
+		}
+		*pte2 = (round == 0 ? PA_B : PA_A) | P | RW;
+		for (uint64_t pcid = 1; pcid <= 20; pcid++) {
+			C->cr3 = root | pcid;
+			tlb_flush_pcid(C, (uint16_t)pcid, true);
+		}
+	}
+	C->cr4 &= ~(CR4_PCIDE | CR4_PGE);
+	C->cr3 = root;
 	tlb_ctl_written(C);
 }
 
@@ -297,6 +337,7 @@ int main(void)
 	test_stale_until_flush();
 	test_global();
 	test_pcid();
+	test_pcid_global_invlpg();
 	test_dirty();
 	test_fault_invalidates();
 	test_large_invlpg();

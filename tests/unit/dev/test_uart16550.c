@@ -57,7 +57,7 @@ static void test_transmit_and_thre(int out_rd)
 	CHECK_EQ(inb(&bus, COM1 + 2) & 0x0F, 0x02, "IIR: THR empty after second write");
 	outb(&bus, COM1 + 1, 0x00);
 	CHECK(!irq4(), "IRQ4 low with interrupts disabled");
-	read(out_rd, buf, 2);
+	CHECK(read(out_rd, buf, 2) == 2 && buf[0] == '!' && buf[1] == '\n', "later bytes in order");
 }
 
 static void test_loopback(void)
