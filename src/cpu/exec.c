@@ -1,9 +1,13 @@
 /*
- * The run loop: fetch, decode (through the decoded-instruction cache), dispatch.
+ * The run loop: fetch, decode (through the block cache), dispatch.
  *
- * Per instruction: one TLB lookup for the fetch, one cache probe, one indirect call.
- * Events (interrupts, NMI, INIT/SIPI) are looked at only when cpu->events is non-zero;
- * faults unwind here by longjmp (exception.h) and are delivered before the loop goes
+ * The loop translates CS:RIP once per block (dcache.h), then runs the block's decoded
+ * instructions back to back: per instruction one indirect call and a few compares.
+ * It leaves a block early when RIP is not the next sequential address (a branch was
+ * taken, a REP instruction paused, an exception was delivered), when the block's page
+ * was written, when an event is pending or when the budget runs out.
+ *
+ * Faults unwind here by longjmp (exception.h) and are delivered before the loop goes
  * on. Nothing here allocates or locks.
  */
 #include "cpu/exec.h"
@@ -18,24 +22,43 @@ static const exec_fn exec_table[OP_COUNT] = {
 #undef OP
 };
 
+/*
+ * Ops after which a block ends: control transfers, and everything that may change the
+ * decode mode, CS, the code page's translation, RFLAGS.TF/IF or the pending events.
+ * Only straight-line instructions that touch GPRs, flags and data memory stay inside.
+ */
+static const bool block_ends[OP_COUNT] = {
+	[OP_JMP] = 1, [OP_JMP_IND] = 1, [OP_JCC] = 1, [OP_CALL] = 1, [OP_CALL_IND] = 1,
+	[OP_RET] = 1, [OP_LOOP] = 1, [OP_LOOPE] = 1, [OP_LOOPNE] = 1, [OP_JCXZ] = 1,
+	[OP_JMP_FAR] = 1, [OP_CALL_FAR] = 1, [OP_RET_FAR] = 1, [OP_IRET] = 1, [OP_INT] = 1,
+	[OP_INT3] = 1, [OP_INTO] = 1, [OP_INT1] = 1, [OP_BOUND] = 1, [OP_UD] = 1,
+	[OP_FPU] = 1, [OP_SSE] = 1, [OP_POPF] = 1, [OP_CLI] = 1, [OP_STI] = 1,
+	[OP_MOV_TO_SEG] = 1, [OP_POP_SEG] = 1, [OP_IN] = 1, [OP_OUT] = 1, [OP_INS] = 1,
+	[OP_OUTS] = 1, [OP_HLT] = 1, [OP_WRMSR] = 1, [OP_RDMSR] = 1, [OP_MOV_TO_CR] = 1,
+	[OP_MOV_TO_DR] = 1, [OP_CLTS] = 1, [OP_LMSW] = 1, [OP_LGDT] = 1, [OP_LIDT] = 1,
+	[OP_LLDT] = 1, [OP_LTR] = 1, [OP_INVLPG] = 1, [OP_INVPCID] = 1, [OP_MWAIT] = 1,
+	[OP_MONITOR] = 1, [OP_PAUSE] = 1, [OP_SWAPGS] = 1, [OP_WRFSBASE] = 1,
+	[OP_WRGSBASE] = 1, [OP_SYSCALL] = 1, [OP_SYSRET] = 1, [OP_SYSENTER] = 1,
+	[OP_SYSEXIT] = 1, [OP_XSETBV] = 1, [OP_RSM] = 1, [OP_GETSEC] = 1, [OP_CPUID] = 1,
+	[OP_VMCALL] = 1, [OP_VMLAUNCH] = 1, [OP_VMRESUME] = 1, [OP_VMXOFF] = 1,
+	[OP_VMXON] = 1, [OP_VMCLEAR] = 1, [OP_VMPTRLD] = 1, [OP_VMPTRST] = 1,
+	[OP_VMREAD] = 1, [OP_VMWRITE] = 1, [OP_INVEPT] = 1, [OP_INVVPID] = 1,
+	[OP_VMFUNC] = 1,
+};
+
 static const uint8_t decode_mode_of[] = {
 	[MODE_REAL] = DMODE_16,     [MODE_VM86] = DMODE_16,     [MODE_PROT16] = DMODE_16,
 	[MODE_PROT32] = DMODE_32,   [MODE_COMPAT16] = DMODE_16, [MODE_COMPAT32] = DMODE_32,
 	[MODE_LONG64] = DMODE_64,
 };
 
-static inline uint64_t ip_mask(const struct cpu *cpu)
-{
-	switch (decode_mode_of[cpu->mode]) {
-	case DMODE_16: return 0xFFFF;
-	case DMODE_32: return 0xFFFFFFFF;
-	default: return ~0ULL;
-	}
-}
+static const uint64_t ip_mask_of[] = {
+	[DMODE_16] = 0xFFFF, [DMODE_32] = 0xFFFFFFFF, [DMODE_64] = ~0ULL,
+};
 
 /* Decode an instruction that crosses into the next page: gather up to 15 bytes from
  * both pages (the second fetch may fault with #PF, as on hardware only when the
- * instruction really extends there). Not cached. */
+ * instruction really extends there). Never cached. */
 static void decode_across_pages(struct cpu *cpu, gva_t la, const uint8_t *p, int avail,
 				enum decode_mode dm, struct insn *in)
 {
@@ -47,12 +70,79 @@ static void decode_across_pages(struct cpu *cpu, gva_t la, const uint8_t *p, int
 	int take = 15 - avail < avail2 ? 15 - avail : avail2;
 	memcpy(buf + avail, p2, (size_t)take);
 	int len = decode(buf, avail + take, dm, in);
-	if (len == DECODE_TOO_LONG || len == DECODE_NEED_MORE)
+	if (len < 0)
 		cpu_gp(cpu, 0); /* SDM Vol.2 2.3.11: over 15 bytes is #GP(0) */
 }
 
-/* Find or make the decoded form of the instruction at cpu->rip. */
-static const struct insn *fetch_decode(struct cpu *cpu, struct insn *scratch)
+/* Decode a block starting at p; returns the number of instructions (0 if the first one
+ * does not fit in the page or is over-long: the caller then decodes it alone). */
+static int build_block(struct dblock *b, const uint8_t *p, int avail, enum decode_mode dm)
+{
+	int n = 0, off = 0;
+	while (n < DBLOCK_MAX && off < avail) {
+		struct insn *in = &b->insn[n];
+		int len = decode(p + off, avail - off, dm, in);
+		if (len < 0)
+			break;
+		n++;
+		off += len;
+		if (block_ends[in->op])
+			break;
+	}
+	b->n = (uint16_t)n;
+	b->bytes = (uint16_t)off;
+	return n;
+}
+
+/* Execute one instruction; returns false if the block must be left afterwards. */
+static inline bool step(struct cpu *cpu, const struct insn *in, uint64_t ip_mask)
+{
+	uint64_t seq = cpu->rip + in->len;
+	if (cpu->mode != MODE_LONG64 && unlikely(seq - 1 > cpu->seg[SEG_CS].limit))
+		cpu_gp(cpu, 0); /* SDM 5.3: fetch beyond the CS limit */
+	cpu->next_rip = seq & ip_mask;
+	exec_table[in->op](cpu, in);
+	cpu->rip = cpu->next_rip;
+	cpu->run_left--;
+	cpu->stats.retired++;
+	cpu->clock->retired++;
+	if (unlikely(cpu->intr_shadow))
+		cpu->intr_shadow--;
+	return cpu->rip == seq;
+}
+
+/* Single-step, page-crossing or uncacheable (MMIO) instructions. */
+static void run_single(struct cpu *cpu, gva_t la, const uint8_t *p, int avail,
+		       enum decode_mode dm)
+{
+	struct insn in;
+	int len = decode(p, avail, dm, &in);
+	if (len == DECODE_NEED_MORE)
+		decode_across_pages(cpu, la, p, avail, dm, &in);
+	else if (len < 0)
+		cpu_gp(cpu, 0);
+	bool tf = cpu->rflags & RFLAGS_TF;
+	step(cpu, &in, ip_mask_of[dm]);
+	if (unlikely(tf))
+		cpu_single_step_trap(cpu);
+}
+
+static void run_block(struct cpu *cpu, const struct dblock *b, const uint32_t *genp,
+		      enum decode_mode dm)
+{
+	uint64_t ip_mask = ip_mask_of[dm];
+	uint32_t gen = b->gen;
+	for (int i = 0; i < b->n; i++) {
+		if (!step(cpu, &b->insn[i], ip_mask))
+			return;
+		if (unlikely(*genp != gen || cpu->run_left == 0 ||
+			     (cpu->events | cpu->stop_requested | cpu->halted)))
+			return;
+	}
+}
+
+/* Fetch at CS:RIP and run one block (or one instruction). */
+static void run_next(struct cpu *cpu)
 {
 	enum decode_mode dm = decode_mode_of[cpu->mode];
 	gva_t la = cpu->seg[SEG_CS].base + cpu->rip;
@@ -61,74 +151,55 @@ static const struct insn *fetch_decode(struct cpu *cpu, struct insn *scratch)
 	int avail;
 	gpa_t gpa;
 	const uint8_t *p = mem_fetch(cpu, la, &avail, &gpa);
-
-	struct dcache *dc = cpu->dcache;
-	struct dcache_entry *e = dcache_slot(dc, gpa);
-	uint64_t tag = dcache_tag(gpa, dm);
-	uint64_t pfn = gpa >> PAGE_SHIFT;
 	struct bus *bus = cpu->bus;
-	bool ram = pfn < bus->ram_pages;
-	if (likely(ram && e->tag == tag && e->gen == bus->page_gen[pfn]))
-		return &e->insn;
-
-	dc->misses++;
-	int len = decode(p, avail, dm, scratch);
-	if (len == DECODE_NEED_MORE) {
-		decode_across_pages(cpu, la, p, avail, dm, scratch);
-		return scratch;
+	uint64_t pfn = gpa >> PAGE_SHIFT;
+	if (unlikely(pfn >= bus->ram_pages || (cpu->rflags & RFLAGS_TF))) {
+		run_single(cpu, la, p, avail, dm);
+		return;
 	}
-	if (len == DECODE_TOO_LONG)
-		cpu_gp(cpu, 0);
-	if (!ram)
-		return scratch; /* executing from MMIO/ROM outside RAM: never cached */
-	bus_mark_code_page(bus, pfn);
-	e->tag = tag;
-	e->gen = bus->page_gen[pfn];
-	e->insn = *scratch;
-	return &e->insn;
+	struct dcache *dc = cpu->dcache;
+	struct dblock *b = dcache_slot(dc, gpa);
+	uint64_t tag = dcache_tag(gpa, dm);
+	if (unlikely(b->tag != tag || b->gen != bus->page_gen[pfn])) {
+		dc->misses++;
+		b->tag = 0;
+		if (!build_block(b, p, avail, dm)) {
+			run_single(cpu, la, p, avail, dm);
+			return;
+		}
+		bus_mark_code_page(bus, pfn);
+		b->tag = tag;
+		b->gen = bus->page_gen[pfn];
+	}
+	run_block(cpu, b, &bus->page_gen[pfn], dm);
 }
 
-/* Code-segment limit check for the whole instruction outside 64-bit mode (SDM 5.3). */
-static inline void check_cs_limit(struct cpu *cpu, const struct insn *in)
+/* Events: NMI/INIT/SIPI always need a look; INTR only when IF = 1 (SDM 6.8.1). */
+static inline bool events_deliverable(const struct cpu *cpu)
 {
-	if (cpu->mode != MODE_LONG64 &&
-	    unlikely(cpu->rip + in->len - 1 > cpu->seg[SEG_CS].limit))
-		cpu_gp(cpu, 0);
+	return (cpu->events & ~CPU_EV_INTR) ||
+	       ((cpu->events & CPU_EV_INTR) && (cpu->rflags & RFLAGS_IF));
 }
 
 static enum cpu_exit run_loop(struct cpu *cpu)
 {
-	struct insn scratch;
-	struct clock *clock = cpu->clock;
 	for (;;) {
-		if (unlikely(cpu->events | cpu->stop_requested | cpu->halted | cpu->shutdown)) {
+		if (unlikely(cpu->events | cpu->stop_requested | cpu->halted | cpu->shutdown |
+			     cpu->wait_for_sipi)) {
 			if (cpu->shutdown)
 				return CPU_EXIT_SHUTDOWN;
 			if (cpu->stop_requested) {
 				cpu->stop_requested = false;
 				return CPU_EXIT_STOP;
 			}
-			if (cpu->events && !cpu->intr_shadow)
+			if (!cpu->intr_shadow && events_deliverable(cpu))
 				cpu_handle_events(cpu);
 			if (cpu->halted || cpu->wait_for_sipi)
 				return CPU_EXIT_HALTED;
 		}
 		if (unlikely(cpu->run_left == 0))
 			return CPU_EXIT_BUDGET;
-
-		bool tf = cpu->rflags & RFLAGS_TF;
-		const struct insn *in = fetch_decode(cpu, &scratch);
-		check_cs_limit(cpu, in);
-		cpu->next_rip = (cpu->rip + in->len) & ip_mask(cpu);
-		exec_table[in->op](cpu, in);
-		cpu->rip = cpu->next_rip;
-		cpu->run_left--;
-		cpu->stats.retired++;
-		clock->retired++;
-		if (unlikely(cpu->intr_shadow))
-			cpu->intr_shadow--;
-		if (unlikely(tf))
-			cpu_single_step_trap(cpu);
+		run_next(cpu);
 	}
 }
 

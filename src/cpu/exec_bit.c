@@ -5,7 +5,8 @@
  *
  * VEX forms (insn.h): FORM_GEV has G = f(E, vvvv), FORM_VE has vvvv = f(E); MULX writes
  * both G (high half) and vvvv (low half); RORX is FORM_GEI. VEX operand sizes are 32
- * or 64 bits.
+ * or 64 bits. Each extension raises #UD unless CPUID advertises it (cpuid.h), except
+ * TZCNT/LZCNT, whose encodings are BSF/BSR on processors without BMI1/LZCNT.
  */
 #include "cpu/exec_util.h"
 
@@ -85,6 +86,10 @@ void exec_BSR(struct cpu *cpu, const struct insn *in)
  * unchanged. */
 void exec_TZCNT(struct cpu *cpu, const struct insn *in)
 {
+	if (!cpu_has_feature(cpu, FEAT_BMI1)) { /* F3 0F BC is BSF without BMI1 */
+		exec_BSF(cpu, in);
+		return;
+	}
 	uint64_t s = opE_read(cpu, in);
 	uint64_t r = s ? (uint64_t)__builtin_ctzll(s) : 8u << in->osz;
 	opG_write(cpu, in, r);
@@ -93,6 +98,10 @@ void exec_TZCNT(struct cpu *cpu, const struct insn *in)
 
 void exec_LZCNT(struct cpu *cpu, const struct insn *in)
 {
+	if (!cpu_has_feature(cpu, FEAT_LZCNT)) { /* F3 0F BD is BSR without LZCNT */
+		exec_BSR(cpu, in);
+		return;
+	}
 	uint64_t s = opE_read(cpu, in);
 	unsigned w = 8u << in->osz;
 	uint64_t r = s ? (uint64_t)__builtin_clzll(s) - (64 - w) : w;
@@ -103,6 +112,7 @@ void exec_LZCNT(struct cpu *cpu, const struct insn *in)
 /* POPCNT: OF SF AF CF PF cleared, ZF = (source == 0). */
 void exec_POPCNT(struct cpu *cpu, const struct insn *in)
 {
+	require_feature(cpu, FEAT_POPCNT);
 	uint64_t s = opE_read(cpu, in);
 	opG_write(cpu, in, (uint64_t)__builtin_popcountll(s));
 	flags_set_arith(cpu, s ? 0 : RFLAGS_ZF);
@@ -113,6 +123,7 @@ void exec_POPCNT(struct cpu *cpu, const struct insn *in)
 /* ANDN: SF ZF from the result, CF = OF = 0 (AF PF undefined: the logic-op values). */
 void exec_ANDN(struct cpu *cpu, const struct insn *in)
 {
+	require_feature(cpu, FEAT_BMI1);
 	uint64_t r = ~opV_read(cpu, in) & opE_read(cpu, in) & size_mask(in->osz);
 	opG_write(cpu, in, r);
 	flags_record(cpu, LF_LOGIC, in->osz, r, r, 0);
@@ -121,6 +132,7 @@ void exec_ANDN(struct cpu *cpu, const struct insn *in)
 /* BEXTR: start = vvvv[7:0], length = vvvv[15:8]; ZF from the result, CF = OF = 0. */
 void exec_BEXTR(struct cpu *cpu, const struct insn *in)
 {
+	require_feature(cpu, FEAT_BMI1);
 	uint64_t s = opE_read(cpu, in), c = opV_read(cpu, in);
 	unsigned w = 8u << in->osz, start = c & 0xFF, len = (c >> 8) & 0xFF;
 	uint64_t r = start < w ? s >> start : 0;
@@ -140,18 +152,21 @@ static void bls(struct cpu *cpu, const struct insn *in, uint64_t r, uint64_t cf)
 
 void exec_BLSI(struct cpu *cpu, const struct insn *in)
 {
+	require_feature(cpu, FEAT_BMI1);
 	uint64_t s = opE_read(cpu, in);
 	bls(cpu, in, s & (0 - s), s != 0);
 }
 
 void exec_BLSMSK(struct cpu *cpu, const struct insn *in)
 {
+	require_feature(cpu, FEAT_BMI1);
 	uint64_t s = opE_read(cpu, in);
 	bls(cpu, in, s ^ (s - 1), s == 0);
 }
 
 void exec_BLSR(struct cpu *cpu, const struct insn *in)
 {
+	require_feature(cpu, FEAT_BMI1);
 	uint64_t s = opE_read(cpu, in);
 	bls(cpu, in, s & (s - 1), s == 0);
 }
@@ -161,6 +176,7 @@ void exec_BLSR(struct cpu *cpu, const struct insn *in)
 /* BZHI: zero bits from index vvvv[7:0]; CF = index > size - 1; SF ZF from result. */
 void exec_BZHI(struct cpu *cpu, const struct insn *in)
 {
+	require_feature(cpu, FEAT_BMI2);
 	uint64_t s = opE_read(cpu, in);
 	unsigned w = 8u << in->osz, n = opV_read(cpu, in) & 0xFF;
 	uint64_t r = n < w ? s & ((1ULL << n) - 1) : s;
@@ -172,6 +188,7 @@ void exec_BZHI(struct cpu *cpu, const struct insn *in)
  * half wins (SDM MULX), so the low half is written first. */
 void exec_MULX(struct cpu *cpu, const struct insn *in)
 {
+	require_feature(cpu, FEAT_BMI2);
 	uint64_t s = opE_read(cpu, in);
 	uint64_t lo, hi;
 	if (in->osz == 3) {
@@ -190,6 +207,7 @@ void exec_MULX(struct cpu *cpu, const struct insn *in)
 /* PDEP: deposit the low bits of vvvv at the set bits of the mask E. */
 void exec_PDEP(struct cpu *cpu, const struct insn *in)
 {
+	require_feature(cpu, FEAT_BMI2);
 	uint64_t mask = opE_read(cpu, in), src = opV_read(cpu, in), r = 0;
 	for (uint64_t k = 1; mask; mask &= mask - 1, k <<= 1)
 		if (src & k)
@@ -200,6 +218,7 @@ void exec_PDEP(struct cpu *cpu, const struct insn *in)
 /* PEXT: gather the bits of vvvv selected by the mask E into the low bits. */
 void exec_PEXT(struct cpu *cpu, const struct insn *in)
 {
+	require_feature(cpu, FEAT_BMI2);
 	uint64_t mask = opE_read(cpu, in), src = opV_read(cpu, in), r = 0;
 	for (uint64_t k = 1; mask; mask &= mask - 1, k <<= 1)
 		if (src & mask & (0 - mask))
@@ -210,6 +229,7 @@ void exec_PEXT(struct cpu *cpu, const struct insn *in)
 /* RORX: rotate right by imm8 (masked to the size); no flags. */
 void exec_RORX(struct cpu *cpu, const struct insn *in)
 {
+	require_feature(cpu, FEAT_BMI2);
 	uint64_t s = opE_read(cpu, in);
 	unsigned w = 8u << in->osz, n = in->imm & (w - 1);
 	uint64_t r = n ? (s >> n | s << (w - n)) & size_mask(in->osz) : s;
@@ -224,6 +244,7 @@ static inline unsigned shx_count(const struct cpu *cpu, const struct insn *in)
 
 void exec_SARX(struct cpu *cpu, const struct insn *in)
 {
+	require_feature(cpu, FEAT_BMI2);
 	uint64_t s = opE_read(cpu, in);
 	unsigned n = shx_count(cpu, in);
 	opG_write(cpu, in, (uint64_t)((int64_t)sign_extend(s, in->osz) >> n));
@@ -231,12 +252,14 @@ void exec_SARX(struct cpu *cpu, const struct insn *in)
 
 void exec_SHLX(struct cpu *cpu, const struct insn *in)
 {
+	require_feature(cpu, FEAT_BMI2);
 	uint64_t s = opE_read(cpu, in);
 	opG_write(cpu, in, s << shx_count(cpu, in));
 }
 
 void exec_SHRX(struct cpu *cpu, const struct insn *in)
 {
+	require_feature(cpu, FEAT_BMI2);
 	uint64_t s = opE_read(cpu, in);
 	opG_write(cpu, in, s >> shx_count(cpu, in));
 }
@@ -251,6 +274,7 @@ void exec_SHRX(struct cpu *cpu, const struct insn *in)
  */
 void exec_CRC32(struct cpu *cpu, const struct insn *in)
 {
+	require_feature(cpu, FEAT_SSE4_2); /* CRC32 is enumerated by SSE4.2 */
 	/* imm = source size (F0: byte; F1: 16/32/64 bits). The destination is a 32-bit
 	 * CRC, zero-extended when REX.W names a 64-bit register. */
 	int ssz = (int)in->imm;

@@ -91,6 +91,7 @@ static inline uint64_t bswap_sz(uint64_t v, int osz)
 /* MOVBE: FORM_GE loads memory into G byte-swapped, FORM_EG stores G byte-swapped. */
 void exec_MOVBE(struct cpu *cpu, const struct insn *in)
 {
+	require_feature(cpu, FEAT_MOVBE);
 	if (in->form == FORM_GE)
 		opG_write(cpu, in, bswap_sz(opE_read(cpu, in), in->osz));
 	else
@@ -123,9 +124,17 @@ void exec_XLAT(struct cpu *cpu, const struct insn *in)
 /* LAHF: AH = SF:ZF:0:AF:0:PF:1:CF. SAHF: SF ZF AF PF CF from AH (OF kept). */
 #define SAHF_MASK (RFLAGS_SF | RFLAGS_ZF | RFLAGS_AF | RFLAGS_PF | RFLAGS_CF)
 
+/* In 64-bit mode only with CPUID.80000001H:ECX.LAHF-SAHF = 1 (SDM LAHF, SAHF). */
+static inline void lahf_sahf_check(struct cpu *cpu)
+{
+	if (cpu->mode == MODE_LONG64)
+		require_feature(cpu, FEAT_LAHF_LM);
+}
+
 void exec_LAHF(struct cpu *cpu, const struct insn *in)
 {
 	(void)in;
+	lahf_sahf_check(cpu);
 	uint64_t f = (cpu_get_rflags(cpu) & SAHF_MASK) | RFLAGS_FIXED1;
 	reg_write(cpu, 4, 0, false, f); /* AH */
 }
@@ -133,6 +142,7 @@ void exec_LAHF(struct cpu *cpu, const struct insn *in)
 void exec_SAHF(struct cpu *cpu, const struct insn *in)
 {
 	(void)in;
+	lahf_sahf_check(cpu);
 	flags_update(cpu, SAHF_MASK, (cpu->gpr[RAX] >> 8) & SAHF_MASK);
 }
 
@@ -166,6 +176,7 @@ void exec_CMPXCHG(struct cpu *cpu, const struct insn *in)
 void exec_CMPXCHG8B(struct cpu *cpu, const struct insn *in)
 {
 	int h = in->osz == 3 ? 3 : 2; /* size of each half */
+	require_feature(cpu, h == 3 ? FEAT_CX16 : FEAT_CX8);
 	uint64_t ea = insn_ea(cpu, in), ea2 = (ea + (1u << h)) & size_mask(in->asz);
 	if (h == 3 && (ea & 15))
 		cpu_gp(cpu, 0);

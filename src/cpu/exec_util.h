@@ -5,6 +5,7 @@
 #ifndef TURTLES_CPU_EXEC_UTIL_H
 #define TURTLES_CPU_EXEC_UTIL_H
 
+#include "cpu/cpuid.h"
 #include "cpu/exec.h"
 
 /* For the operand helpers of the hot handlers: GCC would otherwise outline them
@@ -52,6 +53,14 @@ static inline uint64_t opV_read(const struct cpu *cpu, const struct insn *in)
 static inline void opV_write(struct cpu *cpu, const struct insn *in, uint64_t v)
 {
 	cpu->gpr[in->vvvv] = in->osz == 3 ? v : (uint32_t)v;
+}
+
+/* #UD unless CPUID advertises the feature (SDM Vol.2: "#UD If CPUID.xxx = 0"); the
+ * check precedes every memory access, as decode-time faults do. */
+EXEC_INLINE void require_feature(struct cpu *cpu, int feature)
+{
+	if (unlikely(!cpu_has_feature(cpu, feature)))
+		cpu_ud(cpu);
 }
 
 static inline uint64_t top_bit(uint64_t v, int osz)

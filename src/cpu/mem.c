@@ -175,7 +175,7 @@ uint64_t mem_read_slow(struct cpu *cpu, int seg, uint64_t off, int osz)
 	cpu->tlb.stats.outline++;
 	gva_t la = data_linear(cpu, seg, off, 1 << osz, ACC_READ, &a);
 	uint8_t *p;
-	if (!a.ac && tlb_hit(&cpu->tlb, a.ctx, la, 1 << osz, ACC_READ, &p))
+	if (!a.ac && tlb_lookup(&cpu->tlb, a.ctx, la, 1 << osz, ACC_READ, &p))
 		return mem_host_load(p, osz);
 	int n = translate(cpu, la, 1 << osz, &a, sp);
 	return read_spans(cpu, sp, n);
@@ -188,7 +188,7 @@ void mem_write_slow(struct cpu *cpu, int seg, uint64_t off, int osz, uint64_t v)
 	cpu->tlb.stats.outline++;
 	gva_t la = data_linear(cpu, seg, off, 1 << osz, ACC_WRITE, &a);
 	uint8_t *p;
-	if (!a.ac && tlb_hit(&cpu->tlb, a.ctx, la, 1 << osz, ACC_WRITE, &p)) {
+	if (!a.ac && tlb_lookup(&cpu->tlb, a.ctx, la, 1 << osz, ACC_WRITE, &p)) {
 		mem_host_store(p, osz, v);
 		return;
 	}
@@ -202,7 +202,7 @@ void mem_check_write(struct cpu *cpu, int seg, uint64_t off, int size)
 	struct span sp[2];
 	gva_t la = data_linear(cpu, seg, off, size, ACC_WRITE, &a);
 	uint8_t *p;
-	if (!a.ac && tlb_hit(&cpu->tlb, a.ctx, la, size, ACC_WRITE, &p))
+	if (!a.ac && tlb_lookup(&cpu->tlb, a.ctx, la, size, ACC_WRITE, &p))
 		return;
 	translate(cpu, la, size, &a, sp);
 }
@@ -236,7 +236,7 @@ uint64_t lin_read(struct cpu *cpu, gva_t la, int osz, unsigned acc)
 	struct span sp[2];
 	lin_acc(cpu, la, 1 << osz, acc, &a);
 	uint8_t *p;
-	if (!a.ac && tlb_hit(&cpu->tlb, a.ctx, la, 1 << osz, a.kind, &p))
+	if (!a.ac && tlb_lookup(&cpu->tlb, a.ctx, la, 1 << osz, a.kind, &p))
 		return mem_host_load(p, osz);
 	int n = translate(cpu, la, 1 << osz, &a, sp);
 	return read_spans(cpu, sp, n);
@@ -248,7 +248,7 @@ void lin_write(struct cpu *cpu, gva_t la, int osz, uint64_t v, unsigned acc)
 	struct span sp[2];
 	lin_acc(cpu, la, 1 << osz, (acc & ~3u) | ACC_WRITE, &a);
 	uint8_t *p;
-	if (!a.ac && tlb_hit(&cpu->tlb, a.ctx, la, 1 << osz, ACC_WRITE, &p)) {
+	if (!a.ac && tlb_lookup(&cpu->tlb, a.ctx, la, 1 << osz, ACC_WRITE, &p)) {
 		mem_host_store(p, osz, v);
 		return;
 	}

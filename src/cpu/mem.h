@@ -128,7 +128,7 @@ static inline bool mem_fast64(struct cpu *cpu, int seg, uint64_t off, int osz, i
 	if (unlikely(ctx < 0))
 		return false;
 	gva_t la = seg >= SEG_FS ? off + cpu->seg[seg].base : off;
-	return tlb_hit(&cpu->tlb, ctx, la, 1 << osz, kind, host);
+	return tlb_lookup(&cpu->tlb, ctx, la, 1 << osz, kind, host);
 }
 
 static inline uint64_t mem_read(struct cpu *cpu, int seg, uint64_t off, int osz)

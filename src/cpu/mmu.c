@@ -196,7 +196,7 @@ bool mmu_walk(struct cpu *cpu, gva_t la, int kind, int priv, struct mmu_xlate *x
 	if (!(cpu->cr0 & CR0_PG)) {
 		/* SDM 4.1.1: without paging, linear addresses are physical addresses. */
 		x->gpa = la & PAGE_MASK;
-		x->flags = TLBF_W | TLBF_U | TLBF_D;
+		x->flags = TLBF_W | TLBF_U | TLBF_D | TLBF_NOPG;
 		x->size = PAGE_SIZE;
 		return true;
 	}
@@ -230,6 +230,8 @@ bool mmu_walk(struct cpu *cpu, gva_t la, int kind, int priv, struct mmu_xlate *x
 /* SDM 4.6.1 "Determination of Access Rights". */
 bool mmu_allows(const struct cpu *cpu, uint32_t f, int kind, int priv)
 {
+	if (f & TLBF_NOPG)
+		return true;                 /* SMEP/SMAP/WP need paging (SDM 4.6) */
 	if (priv == TLB_CTX_USER) {
 		if (!(f & TLBF_U))
 			return false;            /* user accesses to supervisor pages */

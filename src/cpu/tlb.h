@@ -63,6 +63,7 @@ enum { TLB_READ, TLB_WRITE, TLB_EXEC };
 #define TLBF_MMIO BIT(5)    /* not plain RAM: accesses go through bus_read/bus_write */
 #define TLBF_APIC BIT(6)    /* this CPU's xAPIC page (SDM 11.4.1) */
 #define TLBF_LINKED BIT(7)  /* on a write chain (has or had a write tag) */
+#define TLBF_NOPG BIT(8)    /* paging disabled: no access rights apply (SDM 4.1.1) */
 #define TLBF_SLOW (TLBF_MMIO | TLBF_APIC)
 
 struct tlb_entry {
@@ -142,8 +143,8 @@ static inline struct tlb_entry *tlb_entry_of(const struct tlb *t, int ctx, gva_t
  * slot only if that page is la's own page, because the next page maps to another slot
  * (the salt XOR is a bijection on slot numbers).
  */
-static inline bool tlb_hit(const struct tlb *t, int ctx, gva_t la, int size, int kind,
-			   uint8_t **host)
+static inline bool tlb_lookup(const struct tlb *t, int ctx, gva_t la, int size, int kind,
+			      uint8_t **host)
 {
 	const struct tlb_entry *e = tlb_entry_of(t, ctx, la);
 	if (likely(e->tag[kind] == (((la + (uint64_t)size - 1) & PAGE_MASK) | t->stamp))) {
@@ -151,6 +152,15 @@ static inline bool tlb_hit(const struct tlb *t, int ctx, gva_t la, int size, int
 		return true;
 	}
 	return false;
+}
+
+/* The same as a pointer, NULL on a miss. A hit means no fault is possible and the
+ * bytes are plain RAM (never MMIO, the APIC page, or a code page when writing), so
+ * callers may copy up to the end of the page at once (REP MOVS/STOS). */
+static inline uint8_t *tlb_hit(const struct tlb *t, int ctx, gva_t la, int size, int kind)
+{
+	uint8_t *host;
+	return tlb_lookup(t, ctx, la, size, kind, &host) ? host : NULL;
 }
 
 #endif

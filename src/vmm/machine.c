@@ -38,9 +38,13 @@ static int create_cpus(struct machine *m)
 		if (!cpu)
 			return -1;
 		m->cpus[m->ncpus++] = cpu;
+		/* cpu_init() clears the whole struct, the TLB included, so the TLB's
+		 * arrays are allocated after it. */
 		cpu_init(cpu, i, &m->bus, &m->clock, &m->dcache);
+		cpu->nr_cpus = m->opt.smp;
 		if (tlb_init(&cpu->tlb))
 			return -1;
+		tlb_flush_all(cpu);
 	}
 	m->bus.code_page_hook = code_page_hook;
 	m->bus.code_page_opaque = m;
@@ -72,7 +76,7 @@ int machine_create(struct machine *m, const struct vmm_options *opt)
 		return VMM_STATUS_INTERNAL;
 	}
 	clock_init(&m->clock, opt->deterministic);
-	if (dcache_init(&m->dcache, 16) || create_cpus(m)) {
+	if (dcache_init(&m->dcache, 14) || create_cpus(m)) {
 		fprintf(stderr, "turtles: out of host memory\n");
 		return VMM_STATUS_INTERNAL;
 	}

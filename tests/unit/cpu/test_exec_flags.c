@@ -8,7 +8,8 @@
  *     nothing; CMPXCHG16B needs 16-byte alignment (#GP(0));
  *   - BT with a negative register offset addresses below the operand;
  *   - CMOVcc reads its source (and faults) even when false, and zero-extends;
- *   - the BCD adjusts with the SDM's examples (DAA, DAS pages).
+ *   - the BCD adjusts with the SDM's examples (DAA, DAS pages);
+ *   - CPUID gating: CRC32 #UD (SSE4.2 is not advertised, cpuid.c), BMI/POPCNT run.
  */
 #include "sys_harness.h"
 
@@ -94,6 +95,17 @@ static void test_inc_keeps_cf(void)
 	CHECK_EQ(run_insn(exec_DEC, &inc), NO_FAULT);   /* from LF_NONE */
 	CHECK(cpu_get_rflags(C) & RFLAGS_CF);
 	CHECK(cpu_get_rflags(C) & RFLAGS_OF);           /* 0x80000000 - 1 */
+	/* 40+r / 48+r outside 64-bit mode: the register is G (FORM_G). */
+	mode_prot32(0);
+	struct insn zr = rr(1, FORM_G, RDX, 0);
+	C->gpr[RDX] = 0x1234FFFF;
+	C->gpr[RAX] = 0;
+	CHECK_EQ(run_insn(exec_INC, &zr), NO_FAULT);
+	CHECK_EQ(C->gpr[RDX], 0x12340000);
+	CHECK_EQ(C->gpr[RAX], 0);
+	CHECK(cpu_cond(C, 4));                          /* ZF */
+	CHECK_EQ(run_insn(exec_DEC, &zr), NO_FAULT);
+	CHECK_EQ(C->gpr[RDX], 0x1234FFFF);
 }
 
 static void test_byte_regs(void)
@@ -248,6 +260,24 @@ static void test_bcd(void)
 	CHECK_EQ(C->gpr[RAX], 0x00FF);
 }
 
+static void test_features(void)
+{
+	mode_long64(3);
+	struct insn in = rr(2, FORM_GE, RAX, RBX);
+	in.imm = 0;
+	CHECK_EQ(run_insn(exec_CRC32, &in), EXC_UD);
+	C->gpr[RBX] = 0xF0F0;
+	CHECK_EQ(run_insn(exec_POPCNT, &in), NO_FAULT);
+	CHECK_EQ(C->gpr[RAX], 8);
+	in.vvvv = RCX;
+	C->gpr[RCX] = 0xFF00;
+	CHECK_EQ(run_insn(exec_ANDN, &in), NO_FAULT);
+	CHECK_EQ(C->gpr[RAX], 0xF0);
+	C->gpr[RCX] = 4;
+	CHECK_EQ(run_insn(exec_SHRX, &in), NO_FAULT);
+	CHECK_EQ(C->gpr[RAX], 0xF0F);
+}
+
 int main(void)
 {
 	sys_init();
@@ -259,5 +289,6 @@ int main(void)
 	test_bt_negative();
 	test_cmov();
 	test_bcd();
+	test_features();
 	return report("test_exec_flags");
 }

@@ -20,6 +20,20 @@ static void test_no_paging(void)
 	uint64_t v;
 	CHECK_EQ(rd(SEG_DS, DATA + 0x1008, 3, &v), NO_FAULT);
 	CHECK_EQ(v, 0x1122334455667788ULL);
+	C->seg[SEG_DS].base = 0;
+	/* CR4.SMEP/SMAP and CR0.WP may be set without paging; they then do nothing. */
+	C->cr4 |= CR4_SMEP | CR4_SMAP;
+	C->cr0 |= CR0_WP;
+	tlb_ctl_written(C);
+	CHECK_EQ(fx(DATA), NO_FAULT);
+	CHECK_EQ(wr8(DATA + 16, 43), NO_FAULT);
+	CHECK_EQ(peek(DATA + 8), 0x1122334455667788ULL);
+	C->cpl = 3;
+	CHECK_EQ(wr8(DATA + 16, 44), NO_FAULT);
+	C->cpl = 0;
+	C->cr4 = 0;
+	C->cr0 &= ~CR0_WP;
+	tlb_ctl_written(C);
 }
 
 /* 4-level paging, 4 KiB page: SDM 4.5.4. A set at every level on use, D on the PTE
