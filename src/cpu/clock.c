@@ -16,10 +16,15 @@ void clock_init(struct clock *c, bool deterministic)
 	c->host_base_ns = clock_host_ns();
 }
 
+uint64_t clock_retired(const struct clock *c)
+{
+	return c->retired + (c->slice_left ? c->slice_budget - *c->slice_left : 0);
+}
+
 uint64_t clock_now(const struct clock *c)
 {
 	if (c->deterministic)
-		return c->retired + c->skipped_ns;
+		return clock_retired(c) + c->skipped_ns;
 	return clock_host_ns() - c->host_base_ns + c->skipped_ns;
 }
 

@@ -28,7 +28,11 @@ struct timer {
 struct clock {
 	bool deterministic;
 	uint64_t host_base_ns;  /* host monotonic ns at power-on */
-	uint64_t retired;       /* instructions retired by all CPUs (deterministic time) */
+	uint64_t retired;       /* instructions retired by all CPUs, up to the running slice */
+	/* The running CPU's slice: clock_now() counts its retired instructions too, so a
+	 * device sees exact deterministic time in the middle of a slice. */
+	const uint64_t *slice_left;
+	uint64_t slice_budget;
 	uint64_t skipped_ns;    /* time skipped while all CPUs were halted */
 	uint64_t next_deadline; /* min over armed timers, CLOCK_NEVER if none */
 	struct timer timers[CLOCK_MAX_TIMERS];
@@ -37,6 +41,8 @@ struct clock {
 
 void clock_init(struct clock *c, bool deterministic);
 uint64_t clock_now(const struct clock *c);
+/* Instructions retired so far, the running slice included. */
+uint64_t clock_retired(const struct clock *c);
 uint64_t clock_host_ns(void);
 
 /* Timers are allocated once at machine build time; returns an id or -1. */

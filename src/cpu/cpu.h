@@ -203,9 +203,10 @@ struct cpu {
 	bool halted;            /* in HLT (activity state HLT) */
 	bool wait_for_sipi;     /* after INIT on an AP (activity state wait-for-SIPI) */
 	bool shutdown;          /* triple fault: the machine decides what happens */
-	/* STI / MOV SS shadow (SDM 6.8.3): the handler sets intr_shadow = 2 and the kind;
-	 * the run loop decrements it after every instruction, so events are blocked at the
-	 * one boundary that follows the next instruction's start. */
+	/* STI / MOV SS shadow (SDM 6.8.3): the instruction sets intr_shadow = 1 and the
+	 * kind; the run loop executes the next instruction on its own and clears the
+	 * shadow as that instruction starts, so events are blocked at exactly one
+	 * instruction boundary. */
 	uint8_t intr_shadow;
 	uint8_t intr_shadow_kind; /* SHADOW_STI or SHADOW_MOVSS */
 	uint32_t events;        /* CPU_EV_* pending */

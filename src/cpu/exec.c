@@ -94,24 +94,22 @@ static int build_block(struct dblock *b, const uint8_t *p, int avail, enum decod
 	return n;
 }
 
-/* Execute one instruction; returns false if the block must be left afterwards. */
+/* Execute one instruction; returns false if RIP is not the next sequential address
+ * afterwards (the block must be left). */
 static inline bool step(struct cpu *cpu, const struct insn *in, uint64_t ip_mask)
 {
 	uint64_t seq = cpu->rip + in->len;
-	if (cpu->mode != MODE_LONG64 && unlikely(seq - 1 > cpu->seg[SEG_CS].limit))
-		cpu_gp(cpu, 0); /* SDM 5.3: fetch beyond the CS limit */
 	cpu->next_rip = seq & ip_mask;
 	exec_table[in->op](cpu, in);
 	cpu->rip = cpu->next_rip;
 	cpu->run_left--;
-	cpu->stats.retired++;
-	cpu->clock->retired++;
-	if (unlikely(cpu->intr_shadow))
-		cpu->intr_shadow--;
 	return cpu->rip == seq;
 }
 
-/* Single-step, page-crossing or uncacheable (MMIO) instructions. */
+/*
+ * One instruction on its own: single-stepping, the instruction in an STI/MOV-SS
+ * shadow, one that crosses a page or runs outside RAM, or one near the CS limit.
+ */
 static void run_single(struct cpu *cpu, gva_t la, const uint8_t *p, int avail,
 		       enum decode_mode dm)
 {
@@ -121,10 +119,20 @@ static void run_single(struct cpu *cpu, gva_t la, const uint8_t *p, int avail,
 		decode_across_pages(cpu, la, p, avail, dm, &in);
 	else if (len < 0)
 		cpu_gp(cpu, 0);
+	if (cpu->mode != MODE_LONG64 && cpu->rip + in.len - 1 > cpu->seg[SEG_CS].limit)
+		cpu_gp(cpu, 0); /* SDM 5.3: fetch beyond the CS limit */
 	bool tf = cpu->rflags & RFLAGS_TF;
+	/* The shadow covers the boundary before this instruction only (SDM 6.8.3); an
+	 * STI or MOV SS here sets a new one. */
+	uint8_t shadow = cpu->intr_shadow;
+	cpu->intr_shadow = 0;
 	step(cpu, &in, ip_mask_of[dm]);
-	if (unlikely(tf))
+	if (unlikely(tf)) {
+		uint8_t mine = cpu->intr_shadow;
+		cpu->intr_shadow = mine | shadow; /* for the MOV-SS trap rule */
 		cpu_single_step_trap(cpu);
+		cpu->intr_shadow = mine;
+	}
 }
 
 static void run_block(struct cpu *cpu, const struct dblock *b, const uint32_t *genp,
@@ -136,7 +144,7 @@ static void run_block(struct cpu *cpu, const struct dblock *b, const uint32_t *g
 		if (!step(cpu, &b->insn[i], ip_mask))
 			return;
 		if (unlikely(*genp != gen || cpu->run_left == 0 ||
-			     (cpu->events | cpu->stop_requested | cpu->halted)))
+			     (cpu->events | cpu->stop_requested)))
 			return;
 	}
 }
@@ -153,7 +161,7 @@ static void run_next(struct cpu *cpu)
 	const uint8_t *p = mem_fetch(cpu, la, &avail, &gpa);
 	struct bus *bus = cpu->bus;
 	uint64_t pfn = gpa >> PAGE_SHIFT;
-	if (unlikely(pfn >= bus->ram_pages || (cpu->rflags & RFLAGS_TF))) {
+	if (unlikely(pfn >= bus->ram_pages || cpu->intr_shadow || (cpu->rflags & RFLAGS_TF))) {
 		run_single(cpu, la, p, avail, dm);
 		return;
 	}
@@ -170,6 +178,11 @@ static void run_next(struct cpu *cpu)
 		bus_mark_code_page(bus, pfn);
 		b->tag = tag;
 		b->gen = bus->page_gen[pfn];
+	}
+	if (unlikely(cpu->mode != MODE_LONG64 &&
+		     cpu->rip + b->bytes - 1 > cpu->seg[SEG_CS].limit)) {
+		run_single(cpu, la, p, avail, dm);
+		return;
 	}
 	run_block(cpu, b, &bus->page_gen[pfn], dm);
 }
@@ -205,11 +218,19 @@ static enum cpu_exit run_loop(struct cpu *cpu)
 
 enum cpu_exit cpu_run(struct cpu *cpu, uint64_t budget)
 {
+	struct clock *clock = cpu->clock;
 	cpu->run_left = budget;
+	clock->slice_left = &cpu->run_left;
+	clock->slice_budget = budget;
 	if (setjmp(cpu->fault_jmp)) {
 		/* cpu_exception() unwound the current instruction (or an event delivery). */
 		cpu->stats.exceptions++;
 		cpu_deliver_fault(cpu);
 	}
-	return run_loop(cpu);
+	enum cpu_exit why = run_loop(cpu);
+	/* Retired instructions are counted here, not per instruction. */
+	cpu->stats.retired += budget - cpu->run_left;
+	clock->retired += budget - cpu->run_left;
+	clock->slice_left = NULL;
+	return why;
 }

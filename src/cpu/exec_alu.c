@@ -20,7 +20,7 @@ EXEC_INLINE uint64_t bin_read(struct cpu *cpu, const struct insn *in, uint64_t *
 	if (in->flags & INSN_MEM) {
 		*ea = insn_ea(cpu, in);
 		if (writes && in->form != FORM_GE)
-			mem_check_write(cpu, in->seg, *ea, 1 << in->osz);
+			rmw_check(cpu, in->seg, *ea, in->osz);
 		e = mem_read(cpu, in->seg, *ea, in->osz);
 	} else {
 		e = reg_read(cpu, in->rm, in->osz, insn_rex(in));

@@ -34,7 +34,7 @@ static void bt_op(struct cpu *cpu, const struct insn *in, enum bt_kind kind)
 			ea = (ea + ((uint64_t)unit << osz)) & size_mask(in->asz);
 		}
 		if (kind != BT_TEST)
-			mem_check_write(cpu, in->seg, ea, 1 << osz);
+			rmw_check(cpu, in->seg, ea, osz);
 		d = mem_read(cpu, in->seg, ea, osz);
 	} else {
 		d = reg_read(cpu, in->rm, osz, insn_rex(in));

@@ -16,7 +16,7 @@ static void movss_shadow(struct cpu *cpu)
 {
 	/* Interrupts, NMI, debug exceptions and single-step wait until after the next
 	 * instruction (SDM 6.8.3). */
-	cpu->intr_shadow = 2;
+	cpu->intr_shadow = 1;
 	cpu->intr_shadow_kind = SHADOW_MOVSS;
 }
 

@@ -70,7 +70,7 @@ void exec_STI(struct cpu *cpu, const struct insn *in)
 	iopl_check(cpu);
 	if (!(cpu->rflags & RFLAGS_IF)) {
 		cpu->rflags |= RFLAGS_IF;
-		cpu->intr_shadow = 2;
+		cpu->intr_shadow = 1;
 		cpu->intr_shadow_kind = SHADOW_STI;
 	}
 }

@@ -20,6 +20,16 @@ EXEC_INLINE uint64_t opE_read_sz(struct cpu *cpu, const struct insn *in, int osz
 	return reg_read(cpu, in->rm, osz, insn_rex(in));
 }
 
+/* Make sure that writing 1 << osz bytes at seg:ea cannot fault. A TLB write hit
+ * proves it inline (present, writable, RAM); otherwise mem_check_write() does the
+ * whole check. */
+EXEC_INLINE void rmw_check(struct cpu *cpu, int seg, uint64_t ea, int osz)
+{
+	uint8_t *p;
+	if (!mem_fast64(cpu, seg, ea, osz, ACC_WRITE, &p))
+		mem_check_write(cpu, seg, ea, 1 << osz);
+}
+
 /*
  * Read-modify-write destination E: the write permission is checked before the read,
  * so a fault is reported as a write access (PFEC.W, SDM Vol.3A 4.7) and a read with
@@ -29,7 +39,7 @@ EXEC_INLINE uint64_t rmw_read(struct cpu *cpu, const struct insn *in, uint64_t *
 {
 	if (in->flags & INSN_MEM) {
 		*ea = insn_ea(cpu, in);
-		mem_check_write(cpu, in->seg, *ea, 1 << in->osz);
+		rmw_check(cpu, in->seg, *ea, in->osz);
 		return mem_read(cpu, in->seg, *ea, in->osz);
 	}
 	*ea = 0;

@@ -112,7 +112,7 @@ static bool machine_hung(struct machine *m)
 
 static bool limits_reached(struct machine *m)
 {
-	if (m->opt.max_insns && m->clock.retired >= m->opt.max_insns)
+	if (m->opt.max_insns && clock_retired(&m->clock) >= m->opt.max_insns)
 		return true;
 	return m->opt.timeout_s > 0 &&
 	       (double)(clock_host_ns() - m->host_start_ns) / 1e9 >= m->opt.timeout_s;

@@ -28,6 +28,10 @@ static void test_no_paging(void)
 	CHECK_EQ(fx(DATA), NO_FAULT);
 	CHECK_EQ(wr8(DATA + 16, 43), NO_FAULT);
 	CHECK_EQ(peek(DATA + 8), 0x1122334455667788ULL);
+	uint64_t slow = C->tlb.stats.slow;      /* and the fast path serves them */
+	CHECK_EQ(fx(DATA), NO_FAULT);
+	CHECK_EQ(wr8(DATA + 16, 43), NO_FAULT);
+	CHECK_EQ(C->tlb.stats.slow, slow);
 	C->cpl = 3;
 	CHECK_EQ(wr8(DATA + 16, 44), NO_FAULT);
 	C->cpl = 0;
