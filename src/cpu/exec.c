@@ -66,7 +66,10 @@ static void decode_across_pages(struct cpu *cpu, gva_t la, const uint8_t *p, int
 	gpa_t gpa2;
 	int avail2;
 	memcpy(buf, p, (size_t)avail);
-	const uint8_t *p2 = mem_fetch(cpu, la + (uint64_t)avail, &avail2, &gpa2);
+	gva_t la2 = la + (uint64_t)avail;
+	if (dm != DMODE_64)
+		la2 = (uint32_t)la2; /* linear addresses wrap at 4 GiB outside IA-32e mode */
+	const uint8_t *p2 = mem_fetch(cpu, la2, &avail2, &gpa2);
 	int take = 15 - avail < avail2 ? 15 - avail : avail2;
 	memcpy(buf + avail, p2, (size_t)take);
 	int len = decode(buf, avail + take, dm, in);

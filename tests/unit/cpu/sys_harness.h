@@ -304,10 +304,11 @@ static UNUSED int run_insn(exec_fn fn, const struct insn *in)
 	if (setjmp(C->fault_jmp))
 		return C->exc_vector;
 	C->next_rip = C->rip + in->len;
+	/* An STI/MOV-SS shadow covers only the boundary before this instruction
+	 * (SDM 6.8.3); the run loop clears it as the instruction starts. */
+	C->intr_shadow = 0;
 	fn(C, in);
 	C->rip = C->next_rip;
-	if (C->intr_shadow)
-		C->intr_shadow--;
 	return NO_FAULT;
 }
 
