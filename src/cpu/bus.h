@@ -58,6 +58,9 @@ struct bus {
 	int n_io;
 	struct bus_mmio_region mmio[BUS_MAX_MMIO_REGIONS];
 	int n_mmio;
+	/* Below this address no MMIO region overlays RAM: bus_read/bus_write go straight
+	 * to RAM without searching the regions (page walks, DMA). */
+	gpa_t mmio_low;
 };
 
 /* Returns 0, or -1 with errno set if the host cannot allocate the RAM. */

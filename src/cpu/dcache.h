@@ -22,12 +22,16 @@
 
 #define DBLOCK_MAX 32
 
+struct cpu;
+
 struct dblock {
 	uint64_t tag;   /* gpa | (decode mode + 1) << 60; 0 = empty */
 	uint32_t gen;   /* bus->page_gen[pfn] when decoded */
 	uint16_t n;     /* instructions in the block, 1..DBLOCK_MAX */
 	uint16_t bytes; /* total length */
 	struct insn insn[DBLOCK_MAX];
+	/* The handler bound to each instruction when it was decoded (exec_select). */
+	void (*fn[DBLOCK_MAX])(struct cpu *cpu, const struct insn *in);
 };
 
 struct dcache {

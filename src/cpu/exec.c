@@ -15,12 +15,7 @@
 #include <string.h>
 
 #include "cpu/dcache.h"
-
-static const exec_fn exec_table[OP_COUNT] = {
-#define OP(name, intercept) [OP_##name] = exec_##name,
-#include "cpu/ops.def"
-#undef OP
-};
+#include "cpu/exec_fast.h"
 
 /*
  * Ops after which a block ends: control transfers, and everything that may change the
@@ -87,6 +82,7 @@ static int build_block(struct dblock *b, const uint8_t *p, int avail, enum decod
 		int len = decode(p + off, avail - off, dm, in);
 		if (len < 0)
 			break;
+		b->fn[n] = exec_select(in);
 		n++;
 		off += len;
 		if (block_ends[in->op])
@@ -99,11 +95,12 @@ static int build_block(struct dblock *b, const uint8_t *p, int avail, enum decod
 
 /* Execute one instruction; returns false if RIP is not the next sequential address
  * afterwards (the block must be left). */
-static inline bool step(struct cpu *cpu, const struct insn *in, uint64_t ip_mask)
+static inline bool step(struct cpu *cpu, exec_fn fn, const struct insn *in,
+			uint64_t ip_mask)
 {
 	uint64_t seq = cpu->rip + in->len;
 	cpu->next_rip = seq & ip_mask;
-	exec_table[in->op](cpu, in);
+	fn(cpu, in);
 	cpu->rip = cpu->next_rip;
 	cpu->run_left--;
 	return cpu->rip == seq;
@@ -129,7 +126,7 @@ static void run_single(struct cpu *cpu, gva_t la, const uint8_t *p, int avail,
 	 * STI or MOV SS here sets a new one. */
 	uint8_t shadow = cpu->intr_shadow;
 	cpu->intr_shadow = 0;
-	step(cpu, &in, ip_mask_of[dm]);
+	step(cpu, exec_generic(in.op), &in, ip_mask_of[dm]);
 	if (unlikely(tf)) {
 		uint8_t mine = cpu->intr_shadow;
 		cpu->intr_shadow = mine | shadow; /* for the MOV-SS trap rule */
@@ -138,16 +135,24 @@ static void run_single(struct cpu *cpu, gva_t la, const uint8_t *p, int avail,
 	}
 }
 
+/* Events: NMI/INIT/SIPI always need a look; INTR only when IF = 1 (SDM 6.8.1). */
+static inline bool events_deliverable(const struct cpu *cpu)
+{
+	return (cpu->events & ~CPU_EV_INTR) ||
+	       ((cpu->events & CPU_EV_INTR) && (cpu->rflags & RFLAGS_IF));
+}
+
 static void run_block(struct cpu *cpu, const struct dblock *b, const uint32_t *genp,
 		      enum decode_mode dm)
 {
 	uint64_t ip_mask = ip_mask_of[dm];
 	uint32_t gen = b->gen;
 	for (int i = 0; i < b->n; i++) {
-		if (!step(cpu, &b->insn[i], ip_mask))
+		if (!step(cpu, b->fn[i], &b->insn[i], ip_mask))
 			return;
-		if (unlikely(*genp != gen || cpu->run_left == 0 ||
-			     (cpu->events | cpu->stop_requested)))
+		if (unlikely(*genp != gen || cpu->stop_requested))
+			return;
+		if (unlikely(cpu->events) && events_deliverable(cpu))
 			return;
 	}
 }
@@ -182,19 +187,14 @@ static void run_next(struct cpu *cpu)
 		b->tag = tag;
 		b->gen = bus->page_gen[pfn];
 	}
-	if (unlikely(cpu->mode != MODE_LONG64 &&
-		     cpu->rip + b->bytes - 1 > cpu->seg[SEG_CS].limit)) {
+	/* Near the end of the budget or the CS limit: one instruction at a time. */
+	if (unlikely(cpu->run_left < b->n ||
+		     (cpu->mode != MODE_LONG64 &&
+		      cpu->rip + b->bytes - 1 > cpu->seg[SEG_CS].limit))) {
 		run_single(cpu, la, p, avail, dm);
 		return;
 	}
 	run_block(cpu, b, &bus->page_gen[pfn], dm);
-}
-
-/* Events: NMI/INIT/SIPI always need a look; INTR only when IF = 1 (SDM 6.8.1). */
-static inline bool events_deliverable(const struct cpu *cpu)
-{
-	return (cpu->events & ~CPU_EV_INTR) ||
-	       ((cpu->events & CPU_EV_INTR) && (cpu->rflags & RFLAGS_IF));
 }
 
 static enum cpu_exit run_loop(struct cpu *cpu)
