@@ -19,8 +19,9 @@
 
 /*
  * Ops after which a block ends: control transfers, and everything that may change the
- * decode mode, CS, the code page's translation, RFLAGS.TF/IF or the pending events.
- * Only straight-line instructions that touch GPRs, flags and data memory stay inside.
+ * decode mode, CS, the code page's translation or RFLAGS.TF/IF. Port I/O stays inside:
+ * what a device can do in return (raise an event, ask to stop, write RAM by DMA) is
+ * seen by the checks after every instruction in run_block().
  */
 static const bool block_ends[OP_COUNT] = {
 	[OP_JMP] = 1, [OP_JMP_IND] = 1, [OP_JCC] = 1, [OP_CALL] = 1, [OP_CALL_IND] = 1,
@@ -28,13 +29,12 @@ static const bool block_ends[OP_COUNT] = {
 	[OP_JMP_FAR] = 1, [OP_CALL_FAR] = 1, [OP_RET_FAR] = 1, [OP_IRET] = 1, [OP_INT] = 1,
 	[OP_INT3] = 1, [OP_INTO] = 1, [OP_INT1] = 1, [OP_BOUND] = 1, [OP_UD] = 1,
 	[OP_FPU] = 1, [OP_SSE] = 1, [OP_POPF] = 1, [OP_CLI] = 1, [OP_STI] = 1,
-	[OP_MOV_TO_SEG] = 1, [OP_POP_SEG] = 1, [OP_IN] = 1, [OP_OUT] = 1, [OP_INS] = 1,
-	[OP_OUTS] = 1, [OP_HLT] = 1, [OP_WRMSR] = 1, [OP_RDMSR] = 1, [OP_MOV_TO_CR] = 1,
+	[OP_MOV_TO_SEG] = 1, [OP_POP_SEG] = 1, [OP_HLT] = 1, [OP_WRMSR] = 1, [OP_MOV_TO_CR] = 1,
 	[OP_MOV_TO_DR] = 1, [OP_CLTS] = 1, [OP_LMSW] = 1, [OP_LGDT] = 1, [OP_LIDT] = 1,
 	[OP_LLDT] = 1, [OP_LTR] = 1, [OP_INVLPG] = 1, [OP_INVPCID] = 1, [OP_MWAIT] = 1,
-	[OP_MONITOR] = 1, [OP_PAUSE] = 1, [OP_SWAPGS] = 1, [OP_WRFSBASE] = 1,
+	[OP_SWAPGS] = 1, [OP_WRFSBASE] = 1,
 	[OP_WRGSBASE] = 1, [OP_SYSCALL] = 1, [OP_SYSRET] = 1, [OP_SYSENTER] = 1,
-	[OP_SYSEXIT] = 1, [OP_XSETBV] = 1, [OP_RSM] = 1, [OP_GETSEC] = 1, [OP_CPUID] = 1,
+	[OP_SYSEXIT] = 1, [OP_XSETBV] = 1, [OP_RSM] = 1, [OP_GETSEC] = 1,
 	[OP_VMCALL] = 1, [OP_VMLAUNCH] = 1, [OP_VMRESUME] = 1, [OP_VMXOFF] = 1,
 	[OP_VMXON] = 1, [OP_VMCLEAR] = 1, [OP_VMPTRLD] = 1, [OP_VMPTRST] = 1,
 	[OP_VMREAD] = 1, [OP_VMWRITE] = 1, [OP_INVEPT] = 1, [OP_INVVPID] = 1,

@@ -266,6 +266,53 @@ static exec_fn select_incdec(const struct insn *in)
 	return inc ? (q ? fast_inc_e64 : fast_inc_e32) : (q ? fast_dec_e64 : fast_dec_e32);
 }
 
+/* --- 64-bit stack and near calls (osz 3 implies 64-bit mode: the stack address
+ * size is 64 and SS.base is 0, SDM 3.4.2.1) --------------------------------------- */
+
+static void fast_push64(struct cpu *cpu, const struct insn *in)
+{
+	uint64_t sp = cpu->gpr[RSP] - 8;
+	mem_write(cpu, SEG_SS, sp, 3, cpu->gpr[in->reg]); /* PUSH RSP pushes the old value */
+	cpu->gpr[RSP] = sp;
+}
+
+static void fast_pop64(struct cpu *cpu, const struct insn *in)
+{
+	uint64_t sp = cpu->gpr[RSP];
+	uint64_t v = mem_read(cpu, SEG_SS, sp, 3);
+	cpu->gpr[RSP] = sp + 8;
+	cpu->gpr[in->reg] = v; /* POP RSP: the popped value wins (SDM POP) */
+}
+
+static void fast_call64(struct cpu *cpu, const struct insn *in)
+{
+	uint64_t ret = cpu->next_rip, sp = cpu->gpr[RSP] - 8;
+	branch_near(cpu, ret + in->imm, 3); /* #GP(0) if non-canonical, before the push */
+	mem_write(cpu, SEG_SS, sp, 3, ret);
+	cpu->gpr[RSP] = sp;
+}
+
+static void fast_ret64(struct cpu *cpu, const struct insn *in)
+{
+	(void)in;
+	uint64_t sp = cpu->gpr[RSP];
+	branch_near(cpu, mem_read(cpu, SEG_SS, sp, 3), 3);
+	cpu->gpr[RSP] = sp + 8;
+}
+
+static exec_fn select_stack(const struct insn *in)
+{
+	if (in->osz != 3)
+		return NULL;
+	switch (in->op) {
+	case OP_PUSH: return in->form == FORM_G ? fast_push64 : NULL;
+	case OP_POP: return in->form == FORM_G ? fast_pop64 : NULL;
+	case OP_CALL: return fast_call64;
+	case OP_RET: return in->imm == 0 ? fast_ret64 : NULL;
+	default: return NULL;
+	}
+}
+
 /* --- selection ------------------------------------------------------------------ */
 
 static exec_fn select_alu(const struct insn *in)
@@ -310,5 +357,7 @@ exec_fn exec_select(const struct insn *in)
 	}
 	if (in->op == OP_JCC)
 		f = fast_jcc;
+	else if (in->op == OP_PUSH || in->op == OP_POP || in->op == OP_CALL || in->op == OP_RET)
+		f = select_stack(in);
 	return f ? f : generic_table[in->op];
 }

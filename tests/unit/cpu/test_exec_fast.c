@@ -55,7 +55,7 @@ static void random_flags(void)
 }
 
 struct snap {
-	uint64_t gpr[16], rip, flags, mem;
+	uint64_t gpr[16], rip, flags, mem, stack;
 };
 
 static void take(struct snap *s)
@@ -64,6 +64,7 @@ static void take(struct snap *s)
 	s->rip = C->next_rip;
 	s->flags = cpu_get_rflags(C);
 	s->mem = *ram64(MEM_AT);
+	s->stack = *ram64(KSTACK_TOP - 8) ^ *ram64(KSTACK_TOP - 16);
 }
 
 static void run(exec_fn fn, const struct insn *in)
@@ -93,7 +94,9 @@ static void check_encoding(const uint8_t *bytes, int n, enum decode_mode dm)
 			if (in.index < 16)
 				gpr[in.index] = 0;
 		}
-		gpr[RSP] = KSTACK_TOP;
+		gpr[RSP] = KSTACK_TOP - 8 * (rnd() & 1);
+		*ram64(KSTACK_TOP - 8) = rnd_val();
+		*ram64(KSTACK_TOP) = rnd_val();
 		random_flags();
 		struct lazy_flags lf = C->lf;
 		uint64_t rf = C->rflags;
@@ -157,6 +160,18 @@ static void sweep(enum decode_mode dm)
 		uint8_t jcc[] = { (uint8_t)(0x70 + cc), 0x10 };
 		for (int i = 0; i < 8; i++)
 			check_encoding(jcc, 2, dm);
+	}
+	for (int r = 0; r < 16 && dm == DMODE_64; r++) { /* PUSH/POP r64, CALL, RET */
+		uint8_t push[] = { 0x41, (uint8_t)(0x50 + (r & 7)) };
+		uint8_t pop[] = { 0x41, (uint8_t)(0x58 + (r & 7)) };
+		int s = r < 8;
+		check_encoding(push + s, 2 - s, dm);
+		check_encoding(pop + s, 2 - s, dm);
+	}
+	if (dm == DMODE_64) {
+		uint8_t call[] = { 0xE8, 0x00, 0x01, 0x00, 0x00 }, ret[] = { 0xC3 };
+		check_encoding(call, 5, dm);
+		check_encoding(ret, 1, dm);
 	}
 	for (int r = 0; r < 8 && dm != DMODE_64; r++) {
 		uint8_t incdec[] = { (uint8_t)(0x40 + r) }, dec[] = { (uint8_t)(0x48 + r) };
