@@ -5,8 +5,8 @@
 #
 #   --quick      small n and one repetition: checks that everything runs (the times
 #                are then mostly noise)
-#   --only NAME  one workload (intloop, randmem, randmem-tight, pagefault, portio);
-#                `randmem` also runs randmem-tight, its reference
+#   --only NAME  one workload (intloop, randmem, randmem-tight, randmem-128m,
+#                pagefault, portio); `randmem` runs all three randmem rows
 #   --reps R     repetitions, the median is taken (default 3)
 #   --qemu-only  skip turtles (e.g. while it cannot boot kernels yet)
 #   --cpu-time   time by the process's user+system CPU time instead of the wall
@@ -16,7 +16,7 @@
 # options, e.g. --deterministic).
 #
 # Method. Each run is one whole emulator process, pinned to CPU 0 with taskset, timed
-# by the wall clock around it. Boot and shutdown cost the same at any n, so every
+# by the wall clock around it (or by its CPU time, --cpu-time). Boot and shutdown cost the same at any n, so every
 # workload runs at n and at 2n and time(2n) - time(n), from the medians over the
 # repetitions, is the time of n iterations. turtles and QEMU runs alternate (and swap
 # order every repetition) so that drift in the host affects both alike. The two
@@ -32,13 +32,16 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 build=${BUILD_DIR:-$root/build}
 turtles_flags=${TURTLES_FLAGS:-}
 
+# n is chosen so that n iterations take roughly 0.3-1 s on each emulator (turtles as
+# of late 2026-11); the checksums do not depend on the choice.
 # name           kernel     extra args  n (turtles)  n (QEMU)
 workloads=(
-  "intloop       intloop    -           10000000     500000000"
-  "randmem       randmem    -           2000000      4000000"
-  "randmem-tight randmem    size=4096   10000000     200000000"
+  "intloop       intloop    -           20000000     500000000"
+  "randmem       randmem    -           4000000      4000000"
+  "randmem-tight randmem    size=4k     20000000     200000000"
+  "randmem-128m  randmem    size=128m   4000000      4000000"
   "pagefault     pagefault  -           1000000      1000000"
-  "portio        portio     -           20000000     20000000"
+  "portio        portio     -           30000000     20000000"
 )
 
 reps=3 quick=0 only="" qemu_only=0 clock=wall
@@ -123,6 +126,7 @@ per_iter() { # times_n times_2n n
 }
 
 # --- measure -------------------------------------------------------------------------
+load_before=$(cut -d' ' -f1-3 /proc/loadavg)
 declare -A times sums nper ipis
 selected=()
 for w in "${workloads[@]}"; do
@@ -176,6 +180,7 @@ echo
 echo "host: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), pinned to CPU 0"
 echo "qemu: $(qemu-system-x86_64 --version | head -1)"
 [ "$qemu_only" -eq 0 ] && echo "turtles: $(git -C "$root" describe --always --dirty 2>/dev/null || echo '?') ${turtles_flags}"
+echo "host load average: $load_before before, $(cut -d' ' -f1-3 /proc/loadavg) after"
 echo "clock: $([ "$clock" = cpu ] && echo 'user+system CPU time' || echo 'wall clock');" \
   "repetitions: $reps (median); time of n iterations = time(2n) - time(n)"
 echo
@@ -197,14 +202,23 @@ for name in "${selected[@]}"; do
   printf '%-14s %14s %14s %14s %12s %12s\n' "$name" "${pi[$name,turtles]}" "${pi[$name,qemu]}" \
     "$ratio" "$(mips "${pi[$name,turtles]}" "${ipis[$name]}")" "$(mips "${pi[$name,qemu]}" "${ipis[$name]}")"
 done
-if [ -n "${pi[randmem,qemu]:-}" ] && [ -n "${pi[randmem-tight,qemu]:-}" ]; then
-  printf '\nrandmem / randmem-tight (cost of a translation miss, ratio):'
+# random over tight: what translation misses (and host cache misses) add
+blank=1
+for big in randmem randmem-128m; do
+  if [ -z "${pi[$big,qemu]:-}" ] || [ -z "${pi[randmem-tight,qemu]:-}" ]; then
+    continue
+  fi
+  if [ "$blank" -eq 1 ]; then
+    echo
+    blank=0
+  fi
+  printf '%-30s' "$big / randmem-tight:"
   for emu in turtles qemu; do
-    printf ' %s %s' "$emu" "$(awk -v a="${pi[randmem,$emu]}" -v b="${pi[randmem-tight,$emu]}" \
+    printf ' %s %6s' "$emu" "$(awk -v a="${pi[$big,$emu]}" -v b="${pi[randmem-tight,$emu]}" \
       'BEGIN { if (a + 0 > 0 && b + 0 > 0) printf "%.1f", a / b; else print "-" }')"
   done
   echo
-fi
+done
 
 echo
 echo "checksums:"

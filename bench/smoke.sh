@@ -20,7 +20,8 @@ trap 'rm -f "$out"' EXIT
 cases=(
   "intloop   n=1000                      0x37035afda5476ffb"
   "randmem   n=1000                      0x0e79e794424b565a"
-  "randmem   n=1000,size=4096            0xafa8bc8fe309e9fa"
+  "randmem   n=1000,size=4k              0xafa8bc8fe309e9fa"
+  "randmem   n=1000,size=128m            0xdbcce5d8464b565a"
   "pagefault n=100                       0xcdab8c75b9187850"
   "portio    n=1000                      0x000000000007a314"
 )

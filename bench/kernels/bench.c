@@ -28,8 +28,14 @@ static uint64_t parse_u64(const char *s)
 		else if (base == 16 && *s >= 'A' && *s <= 'F')
 			d = *s - 'A' + 10;
 		else
-			return v;
+			break;
 		v = v * base + d;
+	}
+	switch (*s) { /* binary suffixes: 4k, 64m, 1g */
+	case 'k': case 'K': return v << 10;
+	case 'm': case 'M': return v << 20;
+	case 'g': case 'G': return v << 30;
+	default: return v;
 	}
 }
 

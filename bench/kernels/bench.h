@@ -15,7 +15,8 @@
 
 #include "rt.h"
 
-/* Value of `key=V` on the command line (decimal, or hex with 0x), else def. */
+/* Value of `key=V` on the command line (decimal, or hex with 0x; a k, m or g suffix
+ * multiplies by 2^10, 2^20, 2^30), else def. */
 uint64_t bench_arg(const char *key, uint64_t def);
 /* n=N, at least 1. */
 uint64_t bench_iterations(void);
