@@ -213,7 +213,9 @@ struct cpu {
 	uint8_t sipi_vector;
 	bool nmi_blocked;       /* from NMI delivery until the next IRET */
 	bool stop_requested;    /* cpu_run() returns CPU_EXIT_STOP at the next boundary */
-	uint64_t run_left;      /* instructions left in the current cpu_run() budget */
+	uint64_t run_left;      /* budget left in the current cpu_run(): one unit per
+				   instruction retired or fault delivered */
+	uint64_t slice_faults;  /* faults delivered in the current cpu_run() */
 
 	struct seg seg[SEG_COUNT];
 	struct seg ldtr, tr;

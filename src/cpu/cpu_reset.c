@@ -142,6 +142,9 @@ void cpu_set_intr(struct cpu *cpu, bool asserted)
 
 void cpu_signal(struct cpu *cpu, uint32_t event, uint8_t sipi_vector)
 {
+	/* INIT resets the CPU: a SIPI that arrived before it is void (SDM 10.4.2). */
+	if (event & CPU_EV_INIT)
+		cpu->events &= ~CPU_EV_SIPI;
 	if (event & CPU_EV_SIPI)
 		cpu->sipi_vector = sipi_vector;
 	cpu->events |= event;

@@ -22,6 +22,7 @@
 
 #include <string.h>
 
+#include "cpu/msr.h"
 #include "cpu/sys.h"
 
 #define CPUID_MAX_BASIC 0x1F
@@ -167,11 +168,15 @@ static void basic_leaf(struct cpu *cpu, uint32_t leaf, uint32_t sub, uint32_t ou
 	}
 }
 
-static void ext_leaf(uint32_t leaf, uint32_t out[4])
+static void ext_leaf(const struct cpu *cpu, uint32_t leaf, uint32_t out[4])
 {
 	switch (leaf) {
 	case 0x80000000: out[CPUID_EAX] = CPUID_MAX_EXT; break;
-	case 0x80000001: feature_bits(leaf, 0, out); break;
+	case 0x80000001:
+		feature_bits(leaf, 0, out);
+		if (cpu->misc_enable & MISC_ENABLE_XD_DISABLE)
+			out[CPUID_EDX] &= ~(1u << 20); /* NX hidden (SDM Vol.4 Table 2-2) */
+		break;
 	case 0x80000002:
 	case 0x80000003:
 	case 0x80000004: brand_string(leaf, out); break;
@@ -191,7 +196,7 @@ void cpuid_query(struct cpu *cpu, uint32_t leaf, uint32_t subleaf, uint32_t out[
 	if ((leaf < 0x80000000u && leaf > max_basic) || leaf > CPUID_MAX_EXT)
 		leaf = max_basic;
 	if (leaf >= 0x80000000u)
-		ext_leaf(leaf, out);
+		ext_leaf(cpu, leaf, out);
 	else
 		basic_leaf(cpu, leaf, subleaf, out);
 }

@@ -128,7 +128,10 @@ static bool handle_init_sipi(struct cpu *cpu)
 	uint32_t ev = cpu->events;
 	cpu->events &= ~CPU_EV_SMI; /* no SMM: an SMI is dropped */
 	if (ev & CPU_EV_INIT) {
-		cpu->events &= ~(CPU_EV_INIT | CPU_EV_SIPI);
+		/* A SIPI still pending arrived after this INIT (cpu_signal() drops the
+		 * earlier ones): keep it for the wait-for-SIPI state INIT enters, as an
+		 * INIT-SIPI pair sent back to back must start the AP (SDM 10.4.4.1). */
+		cpu->events &= ~CPU_EV_INIT;
 		cpu_do_init(cpu);
 		return true;
 	}

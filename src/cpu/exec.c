@@ -223,17 +223,25 @@ enum cpu_exit cpu_run(struct cpu *cpu, uint64_t budget)
 {
 	struct clock *clock = cpu->clock;
 	cpu->run_left = budget;
+	cpu->slice_faults = 0;
 	clock->slice_left = &cpu->run_left;
 	clock->slice_budget = budget;
 	if (setjmp(cpu->fault_jmp)) {
-		/* cpu_exception() unwound the current instruction (or an event delivery). */
+		/* cpu_exception() unwound the current instruction (or an event delivery).
+		 * A delivery costs one unit of the budget, so that a guest whose every
+		 * instruction faults still gives the machine its turn back. */
 		cpu->stats.exceptions++;
+		cpu->slice_faults++;
+		if (cpu->run_left)
+			cpu->run_left--;
 		cpu_deliver_fault(cpu);
 	}
 	enum cpu_exit why = run_loop(cpu);
-	/* Retired instructions are counted here, not per instruction. */
-	cpu->stats.retired += budget - cpu->run_left;
-	clock->retired += budget - cpu->run_left;
+	/* Counted here, not per instruction: the budget spent is the instructions
+	 * retired plus the faults delivered. */
+	uint64_t spent = budget - cpu->run_left;
+	cpu->stats.retired += spent - cpu->slice_faults;
+	clock->retired += spent;
 	clock->slice_left = NULL;
 	return why;
 }

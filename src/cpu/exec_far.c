@@ -1,12 +1,11 @@
 /*
  * Far JMP, far CALL and far RET (SDM Vol.2 JMP, CALL, RET "Operation"; SDM Vol.3A
  * 5.8 "Privilege Level Checking When Transferring Program Control Between Code
- * Segments"). Call gates are exec_gate.c.
- *
- * Not implemented: task switches (a far JMP/CALL to a TSS or task gate raises
- * #GP(selector)).
+ * Segments"). Call gates are exec_gate.c; a far JMP/CALL to a TSS or a task gate
+ * switches tasks (task.c; IA-32e mode: #GP(selector), SDM 8.7).
  */
 #include "cpu/far.h"
+#include "cpu/task.h"
 
 /* The far pointer: ptr16:16/32 from the instruction (EA, 9A) or m16:16/32/64 from
  * memory (FF /3, FF /5; the offset first, the selector after it). */
@@ -91,8 +90,10 @@ void exec_JMP_FAR(struct cpu *cpu, const struct insn *in)
 		far_enter(cpu, sel, d, cpu->cpl, off);
 		return;
 	}
+	if (task_far(cpu, sel, d, false))
+		return; /* TSS or task gate: the offset is not used */
 	if (!is_call_gate(cpu, d))
-		cpu_gp(cpu, sel_err(sel, 0)); /* TSS, task gate (not implemented), other */
+		cpu_gp(cpu, sel_err(sel, 0));
 	gate_jmp(cpu, sel, d);
 }
 
@@ -128,6 +129,8 @@ void exec_CALL_FAR(struct cpu *cpu, const struct insn *in)
 		far_enter(cpu, sel, d, cpu->cpl, off);
 		return;
 	}
+	if (task_far(cpu, sel, d, true))
+		return; /* TSS or task gate: nothing is pushed, the back link returns */
 	if (!is_call_gate(cpu, d))
 		cpu_gp(cpu, sel_err(sel, 0));
 	gate_call(cpu, sel, d);

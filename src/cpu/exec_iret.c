@@ -5,13 +5,14 @@
  * IA-32e mode (IRETQ and IRETD), which always pops SS:RSP in 64-bit mode, including
  * returns to compatibility mode. Every IRET that completes unblocks NMIs (SDM 6.7.1).
  *
+ * NT = 1 is a task return (task.c), #GP(0) in IA-32e mode (SDM 8.7).
+ *
  * Not implemented (documented limits):
- *   - NT = 1 outside IA-32e mode (task return): #GP(0) instead of a task switch
- *     (IA-32e mode raises #GP(0) architecturally);
  *   - a return to virtual-8086 mode (EFLAGS image with VM = 1 at CPL 0): #GP(0);
  *   - IRET executed in virtual-8086 mode: #GP(0) (the silicon never enters it).
  */
 #include "cpu/far.h"
+#include "cpu/task.h"
 
 /* RFLAGS bits IRET may change at any CPL; IF needs CPL <= IOPL, IOPL/VIF/VIP need
  * CPL 0 (SDM Vol.2 IRET "RETURN-TO-SAME/OUTER-PRIVILEGE-LEVEL"). VM never changes. */
@@ -20,7 +21,9 @@
 
 static uint64_t iret_flags(struct cpu *cpu, uint64_t tmp, int osz)
 {
-	uint64_t old = cpu_get_rflags(cpu);
+	/* The mask always covers the arithmetic flags (bits 11:0), so the lazy ones need
+	 * not be materialised: the other bits always live in cpu->rflags (flags.h). */
+	uint64_t old = cpu->rflags;
 	uint64_t mask = IRET_ALWAYS;
 	if (cpu->cpl <= cpu_iopl(cpu))
 		mask |= RFLAGS_IF;
@@ -61,15 +64,24 @@ void exec_IRET(struct cpu *cpu, const struct insn *in)
 		iret_real(cpu, in);
 		return;
 	}
-	if (cpu->mode == MODE_VM86 || (cpu->rflags & RFLAGS_NT))
-		cpu_gp(cpu, 0); /* not implemented: VM86 IRET, task return (see above) */
+	if (cpu->mode == MODE_VM86)
+		cpu_gp(cpu, 0); /* not implemented: VM86 IRET (see above) */
+	if (cpu->rflags & RFLAGS_NT) {
+		task_iret(cpu); /* SDM Vol.2 IRET "TASK-RETURN" */
+		return;
+	}
 	int w = 1 << in->osz;
 	uint64_t d[2], ssd[2] = { 0, 0 };
 	struct stk s;
 	stk_current(cpu, &s);
-	uint64_t rip = stk_read(cpu, &s, 0, w);
-	uint16_t sel = (uint16_t)stk_read(cpu, &s, w, 2);
-	uint64_t fl = stk_read(cpu, &s, 2 * (uint64_t)w, w);
+	uint64_t f[3]; /* RIP, CS, RFLAGS: at once if no read can fault (stk_peek) */
+	if (!stk_peek(cpu, &s, 0, w, 3, f)) {
+		f[0] = stk_read(cpu, &s, 0, w);
+		f[1] = stk_read(cpu, &s, w, 2);
+		f[2] = stk_read(cpu, &s, 2 * (uint64_t)w, w);
+	}
+	uint64_t rip = f[0], fl = f[2];
+	uint16_t sel = (uint16_t)f[1];
 	if (!cpu_is_ia32e(cpu) && w == 4 && (fl & RFLAGS_VM) && cpu->cpl == 0)
 		cpu_gp(cpu, 0); /* return to virtual-8086 mode: not implemented */
 	far_check_return_cs(cpu, sel, d);
@@ -80,8 +92,16 @@ void exec_IRET(struct cpu *cpu, const struct insn *in)
 	uint64_t rsp = 0;
 	uint16_t ss = 0;
 	if (pop_ss) {
-		rsp = stk_read(cpu, &s, 3 * (uint64_t)w, w);
-		ss = (uint16_t)stk_read(cpu, &s, 4 * (uint64_t)w, 2);
+		/* Read after the CS checks, which may write the CS descriptor's accessed
+		 * bit: SS:RSP are read as the SDM orders it even if the GDT aliases the
+		 * stack. */
+		if (stk_peek(cpu, &s, 3 * (uint64_t)w, w, 2, f)) {
+			rsp = f[0];
+			ss = (uint16_t)f[1];
+		} else {
+			rsp = stk_read(cpu, &s, 3 * (uint64_t)w, w);
+			ss = (uint16_t)stk_read(cpu, &s, 4 * (uint64_t)w, 2);
+		}
 		far_check_outer_ss(cpu, ss, rpl, to64, ssd);
 	}
 	if (!far_target_ok(cpu, d, rip))

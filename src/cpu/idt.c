@@ -7,16 +7,20 @@
  *   IA-32e        16-byte 64-bit gates, IST, 16-byte aligned frames, SS:RSP always
  *                 pushed (SDM 6.14)
  *
- * Not implemented (documented limits): task gates raise #GP(vector * 8 + 2 + EXT)
- * instead of a task switch; delivery from virtual-8086 mode (the silicon never enters
- * it: IRET/POPF refuse to set VM).
+ * A task gate (protected mode only) switches tasks (task.c, SDM 6.12.2).
+ *
+ * Not implemented (documented limits): delivery from virtual-8086 mode (the silicon
+ * never enters it: IRET/POPF refuse to set VM).
  *
  * The return address pushed is RIP for faults, NMI and external interrupts (the
  * run loop leaves RIP at the faulting instruction or the next one to run), and
  * next_rip for software events (INT n, INT3, INTO, INT1), whose handlers call here
  * with RIP still at the instruction so that a fault during delivery reports it.
  */
+#include <string.h>
+
 #include "cpu/sys.h"
+#include "cpu/task.h"
 
 struct event {
 	int vector;
@@ -89,8 +93,16 @@ static void read_gate(struct cpu *cpu, const struct event *ev, uint64_t g[2], bo
 	gva_t la = cpu->idtr.base + (uint64_t)ev->vector * size;
 	if (!wide)
 		la = (uint32_t)la;
-	g[0] = lin_read(cpu, la, 3, ACC_READ | ACC_IMPLICIT);
-	g[1] = wide ? lin_read(cpu, la + 8, 3, ACC_READ | ACC_IMPLICIT) : 0;
+	/* The gate in one TLB hit, or quadword by quadword (SDM 6.14.1: 16 bytes). */
+	const uint8_t *p = lin_hit(cpu, la, (int)size, ACC_READ | ACC_IMPLICIT);
+	g[1] = 0;
+	if (p) {
+		memcpy(g, p, size);
+	} else {
+		g[0] = lin_read(cpu, la, 3, ACC_READ | ACC_IMPLICIT);
+		if (wide)
+			g[1] = lin_read(cpu, la + 8, 3, ACC_READ | ACC_IMPLICIT);
+	}
 	unsigned type = desc_type(g[0]);
 	bool ok = wide ? type == SYS_INT || type == SYS_TRAP
 		       : type == SYS_TASK || type == SYS_INT16 || type == SYS_TRAP16 ||
@@ -102,8 +114,6 @@ static void read_gate(struct cpu *cpu, const struct event *ev, uint64_t g[2], bo
 		cpu_gp(cpu, idt_err);
 	if (!desc_p(g[0]))
 		cpu_exception(cpu, EXC_NP, idt_err);
-	if (type == SYS_TASK)
-		cpu_gp(cpu, idt_err); /* task switch: not implemented */
 }
 
 /* After the frame is written: RFLAGS per SDM 6.12.1.3 and the new CS:RIP. */
@@ -149,6 +159,11 @@ static void deliver_prot(struct cpu *cpu, const struct event *ev)
 	uint64_t g[2], d[2], ssd[2];
 	read_gate(cpu, ev, g, false);
 	unsigned type = desc_type(g[0]);
+	if (type == SYS_TASK) {
+		/* SDM 6.12.2: the old task's EIP is the return address. */
+		task_gate_event(cpu, g, ev->ext, ev->err, (uint32_t)ev->ret, (uint32_t)ev->flags);
+		return;
+	}
 	int w = (type & 8) ? 4 : 2; /* 32-bit or 16-bit gate */
 	uint16_t sel = gate_selector(g[0]);
 	uint64_t rip = gate_offset(g, false) & (w == 4 ? 0xFFFFFFFFULL : 0xFFFFULL);
@@ -206,13 +221,9 @@ static void deliver_long(struct cpu *cpu, const struct event *ev)
 		.rsp = rsp & ~0xFULL, .mask = ~0ULL, .lm64 = true, .vector = EXC_SS,
 		.err = ev->ext, .acc = inner ? ACC_IMPLICIT : 0,
 	};
-	stk_push(cpu, &s, 8, cpu->seg[SEG_SS].sel);
-	stk_push(cpu, &s, 8, cpu->gpr[RSP]);
-	stk_push(cpu, &s, 8, ev->flags);
-	stk_push(cpu, &s, 8, cpu->seg[SEG_CS].sel);
-	stk_push(cpu, &s, 8, ev->ret);
-	if (ev->err != NO_ERROR_CODE)
-		stk_push(cpu, &s, 8, ev->err);
+	const uint64_t frame[6] = { cpu->seg[SEG_SS].sel, cpu->gpr[RSP], ev->flags,
+				    cpu->seg[SEG_CS].sel, ev->ret, ev->err };
+	stk_push_frame(cpu, &s, ev->err != NO_ERROR_CODE ? 6 : 5, frame);
 	/* SDM 6.14.4: on a privilege change SS is loaded with a null selector whose RPL
 	 * is the new CPL. */
 	if (inner)

@@ -234,10 +234,11 @@ uint64_t lin_read(struct cpu *cpu, gva_t la, int osz, unsigned acc)
 {
 	struct acc a;
 	struct span sp[2];
-	lin_acc(cpu, la, 1 << osz, acc, &a);
-	uint8_t *p;
-	if (!a.ac && tlb_lookup(&cpu->tlb, a.ctx, la, 1 << osz, a.kind, &p))
+	/* A TLB hit implies every check of lin_acc passes (lin_hit, mem.h). */
+	uint8_t *p = lin_hit(cpu, la, 1 << osz, acc);
+	if (likely(p))
 		return mem_host_load(p, osz);
+	lin_acc(cpu, la, 1 << osz, acc, &a);
 	int n = translate(cpu, la, 1 << osz, &a, sp);
 	return read_spans(cpu, sp, n);
 }
@@ -246,12 +247,13 @@ void lin_write(struct cpu *cpu, gva_t la, int osz, uint64_t v, unsigned acc)
 {
 	struct acc a;
 	struct span sp[2];
-	lin_acc(cpu, la, 1 << osz, (acc & ~3u) | ACC_WRITE, &a);
-	uint8_t *p;
-	if (!a.ac && tlb_lookup(&cpu->tlb, a.ctx, la, 1 << osz, ACC_WRITE, &p)) {
+	acc = (acc & ~3u) | ACC_WRITE;
+	uint8_t *p = lin_hit(cpu, la, 1 << osz, acc);
+	if (likely(p)) {
 		mem_host_store(p, osz, v);
 		return;
 	}
+	lin_acc(cpu, la, 1 << osz, acc, &a);
 	int n = translate(cpu, la, 1 << osz, &a, sp);
 	write_spans(cpu, sp, n, v);
 }

@@ -148,6 +148,33 @@ static inline void mem_write(struct cpu *cpu, int seg, uint64_t off, int osz, ui
 		mem_write_slow(cpu, seg, off, osz, v);
 }
 
+/* TLB context of a linear access acc (ACC_*), as lin_read/lin_write choose it: implicit
+ * accesses are supervisor accesses that SMAP keeps off user pages whenever CR4.SMAP = 1
+ * (SDM 4.6.1), fetches use the CPL, data accesses mem_data_ctx() (-1: #AC applies). */
+static inline int lin_ctx(const struct cpu *cpu, unsigned acc)
+{
+	if (acc & ACC_IMPLICIT)
+		return (cpu->cr4 & CR4_SMAP) ? TLB_CTX_SUP_SMAP : TLB_CTX_SUP;
+	if ((acc & 3) == ACC_EXEC)
+		return cpu->cpl == 3 ? TLB_CTX_USER : TLB_CTX_SUP;
+	return mem_data_ctx(cpu);
+}
+
+/*
+ * The host pointer for an access acc to all of [la, la+size) (size <= 4096) if the
+ * TLB fast path allows it, else NULL; no side effects. A hit means that lin_read /
+ * lin_write of those bytes could not fault (a tag exists only for a canonical page
+ * that was translated with these rights, and a range that leaves the page misses) and
+ * would touch plain RAM only, so system-structure code may copy several items at once
+ * (IDT gates, descriptors, exception frames) and fall back to the item-by-item
+ * accesses, with their exact fault order, on a miss.
+ */
+static inline uint8_t *lin_hit(struct cpu *cpu, gva_t la, int size, unsigned acc)
+{
+	int ctx = lin_ctx(cpu, acc);
+	return ctx < 0 ? NULL : tlb_hit(&cpu->tlb, ctx, la, size, (int)(acc & 3));
+}
+
 static inline const uint8_t *mem_fetch(struct cpu *cpu, gva_t la, int *avail, gpa_t *gpa)
 {
 	int ctx = cpu->cpl == 3 ? TLB_CTX_USER : TLB_CTX_SUP;

@@ -38,20 +38,31 @@ struct walk {
 	uint64_t val[5];
 	int n;
 	int width;        /* entry size in bytes: 4 (32-bit paging) or 8 */
-	uint32_t flags;   /* TLBF_W / TLBF_U / TLBF_XD combined so far (SDM 4.6) */
+	uint64_t all;     /* AND of the entries used: R/W, U/S (SDM 4.6), A (SDM 4.8) */
+	uint64_t any;     /* OR of the entries used: XD (SDM 4.6) */
 	uint32_t pfec;    /* FAULT | W/R, U/S, I/D of the access */
 };
 
-static void walk_use(struct walk *w, gpa_t addr, uint64_t e, bool nxe)
+static inline void walk_use(struct walk *w, gpa_t addr, uint64_t e)
 {
 	w->addr[w->n] = addr;
 	w->val[w->n++] = e;
-	if (!(e & PTE_W))
-		w->flags &= ~(uint32_t)TLBF_W;
-	if (!(e & PTE_U))
-		w->flags &= ~(uint32_t)TLBF_U;
-	if (nxe && (e & PTE_XD))
-		w->flags |= TLBF_XD;
+	w->all &= e;
+	w->any |= e;
+}
+
+/* TLBF_W / TLBF_U / TLBF_XD of the translation: the AND of the R/W and U/S flags, the
+ * OR of the XD flags with EFER.NXE = 1 (SDM 4.6; 32-bit paging has no XD bit). */
+static uint32_t walk_flags(const struct cpu *cpu, const struct walk *w)
+{
+	uint32_t f = 0;
+	if (w->all & PTE_W)
+		f |= TLBF_W;
+	if (w->all & PTE_U)
+		f |= TLBF_U;
+	if ((cpu->efer & EFER_NXE) && (w->any & PTE_XD))
+		f |= TLBF_XD;
+	return f;
 }
 
 /* Fill in the leaf: page size, the 4 KiB piece holding la, dirty and global flags. */
@@ -75,7 +86,7 @@ static uint32_t walk32(struct cpu *cpu, gva_t la, struct walk *w, struct mmu_xla
 	uint64_t pde = bus_read(cpu->bus, addr, 4);
 	if (!(pde & PTE_P))
 		return w->pfec;
-	walk_use(w, addr, pde, false);
+	walk_use(w, addr, pde);
 	if ((pde & PTE_PS) && (cpu->cr4 & CR4_PSE)) {
 		/* 4 MiB page: bits 21:(M-19) reserved; PDE bits 20:13 are PA bits 39:32. */
 		if (pde & GENMASK(21, M32 - 19))
@@ -88,7 +99,7 @@ static uint32_t walk32(struct cpu *cpu, gva_t la, struct walk *w, struct mmu_xla
 	uint64_t pte = bus_read(cpu->bus, addr, 4);
 	if (!(pte & PTE_P))
 		return w->pfec;
-	walk_use(w, addr, pte, false);
+	walk_use(w, addr, pte);
 	walk_leaf(cpu, x, pte, pte & 0xFFFFF000, PAGE_SIZE, la);
 	return 0;
 }
@@ -97,13 +108,11 @@ static uint32_t walk32(struct cpu *cpu, gva_t la, struct walk *w, struct mmu_xla
 
 /* Reserved bits of a present entry at level (1 = PTE ... 5 = PML5E). PAE paging
  * reserves bits 62:M (SDM 4.4.2), 4/5-level paging 51:M (SDM 4.5.4); XD is reserved
- * without EFER.NXE; PS is reserved in PML4Es and PML5Es; a 1 GiB or 2 MiB page
- * reserves the address bits below its alignment except the PAT bit 12. */
-static uint64_t rsvd_bits(const struct cpu *cpu, int level, uint64_t e, bool pae)
+ * without EFER.NXE (these make r, the same at every level of a walk); PS is reserved
+ * in PML4Es and PML5Es; a 1 GiB or 2 MiB page reserves the address bits below its
+ * alignment except the PAT bit 12. */
+static inline uint64_t rsvd_bits(uint64_t r, int level, uint64_t e)
 {
-	uint64_t r = pae ? GENMASK(62, M) : GENMASK(51, M);
-	if (!(cpu->efer & EFER_NXE))
-		r |= PTE_XD;
 	if (level >= 4)
 		r |= PTE_PS;
 	else if (level == 3 && (e & PTE_PS))
@@ -113,19 +122,36 @@ static uint64_t rsvd_bits(const struct cpu *cpu, int level, uint64_t e, bool pae
 	return r;
 }
 
+/* A 64-bit paging-structure entry: read in place below lim, the end of the RAM that no
+ * MMIO region overlays (bus->mmio_low, as bus_read does it), else through the bus. */
+static inline uint64_t pt_read64(struct bus *bus, const uint8_t *ram, gpa_t lim,
+				 gpa_t addr)
+{
+	if (likely(addr + 8 <= lim)) {
+		uint64_t v;
+		memcpy(&v, ram + addr, 8);
+		return v;
+	}
+	return bus_read(bus, addr, 8);
+}
+
 static uint32_t walk_levels(struct cpu *cpu, gva_t la, gpa_t table, int level, bool pae,
 			    struct walk *w, struct mmu_xlate *x)
 {
 	bool nxe = cpu->efer & EFER_NXE;
+	uint64_t rsvd = (pae ? GENMASK(62, M) : GENMASK(51, M)) | (nxe ? 0 : PTE_XD);
+	struct bus *bus = cpu->bus;
+	const uint8_t *ram = bus->ram;
+	gpa_t lim = bus->mmio_low < bus->ram_size ? bus->mmio_low : bus->ram_size;
 	for (;; level--) {
 		int shift = PAGE_SHIFT + 9 * (level - 1);
 		gpa_t addr = table + (((la >> shift) & 511) << 3);
-		uint64_t e = bus_read(cpu->bus, addr, 8);
+		uint64_t e = pt_read64(bus, ram, lim, addr);
 		if (!(e & PTE_P))
 			return w->pfec;
-		if (e & rsvd_bits(cpu, level, e, pae))
+		if (e & rsvd_bits(rsvd, level, e))
 			return w->pfec | PFEC_P | PFEC_RSVD;
-		walk_use(w, addr, e, nxe);
+		walk_use(w, addr, e);
 		if (level == 1 || (e & PTE_PS)) {
 			walk_leaf(cpu, x, e, e & GENMASK(M - 1, shift), 1ULL << shift, la);
 			return 0;
@@ -180,6 +206,10 @@ static uint32_t walk_pae(struct cpu *cpu, gva_t la, struct walk *w, struct mmu_x
 /* SDM 4.8: A in every entry used, D in the one that maps the page for a write. */
 static void walk_set_ad(struct cpu *cpu, const struct walk *w, bool write)
 {
+	/* Nothing to write when every entry has A and a write's leaf has D (the steady
+	 * state of a mapping in use). */
+	if ((w->all & PTE_A) && (!write || (w->val[w->n - 1] & PTE_D)))
+		return;
 	for (int i = 0; i < w->n; i++) {
 		uint64_t v = w->val[i] | PTE_A;
 		if (write && i == w->n - 1)
@@ -200,8 +230,12 @@ bool mmu_walk(struct cpu *cpu, gva_t la, int kind, int priv, struct mmu_xlate *x
 		x->size = PAGE_SIZE;
 		return true;
 	}
-	struct walk w = { .width = 8, .flags = TLBF_W | TLBF_U,
-			  .pfec = FAULT | mmu_pfec(cpu, kind, priv) };
+	struct walk w; /* addr[] and val[] are written as the walk goes (no memset) */
+	w.n = 0;
+	w.width = 8;
+	w.all = ~0ULL;
+	w.any = 0;
+	w.pfec = FAULT | mmu_pfec(cpu, kind, priv);
 	uint32_t err;
 	if (!(cpu->cr4 & CR4_PAE)) {
 		w.width = 4;
@@ -213,7 +247,7 @@ bool mmu_walk(struct cpu *cpu, gva_t la, int kind, int priv, struct mmu_xlate *x
 		err = walk_pae(cpu, la, &w, x);
 	}
 	if (!err) {
-		x->flags |= w.flags;
+		x->flags |= walk_flags(cpu, &w);
 		if (!mmu_allows(cpu, x->flags, kind, priv))
 			err = w.pfec | PFEC_P;
 	}
@@ -225,25 +259,6 @@ bool mmu_walk(struct cpu *cpu, gva_t la, int kind, int priv, struct mmu_xlate *x
 	if (kind == ACC_WRITE)
 		x->flags |= TLBF_D;
 	return true;
-}
-
-/* SDM 4.6.1 "Determination of Access Rights". */
-bool mmu_allows(const struct cpu *cpu, uint32_t f, int kind, int priv)
-{
-	if (f & TLBF_NOPG)
-		return true;                 /* SMEP/SMAP/WP need paging (SDM 4.6) */
-	if (priv == TLB_CTX_USER) {
-		if (!(f & TLBF_U))
-			return false;            /* user accesses to supervisor pages */
-		if (kind == ACC_WRITE)
-			return f & TLBF_W;
-		return kind != ACC_EXEC || !(f & TLBF_XD);
-	}
-	if (kind == ACC_EXEC)            /* XD; SMEP: no fetches from user pages */
-		return !(f & TLBF_XD) && !((f & TLBF_U) && (cpu->cr4 & CR4_SMEP));
-	if ((f & TLBF_U) && priv == TLB_CTX_SUP_SMAP)
-		return false;                /* SMAP: no data accesses to user pages */
-	return kind != ACC_WRITE || (f & TLBF_W) || !(cpu->cr0 & CR0_WP);
 }
 
 /* SDM 4.7: W/R = write; U/S = user-mode access; I/D = instruction fetch when SMEP is

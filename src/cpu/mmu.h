@@ -27,8 +27,25 @@ struct mmu_xlate {
 bool mmu_walk(struct cpu *cpu, gva_t la, int kind, int priv, struct mmu_xlate *x,
 	      uint32_t *pfec);
 
-/* SDM 4.6.1: may an access of kind with privilege priv use a translation with flags? */
-bool mmu_allows(const struct cpu *cpu, uint32_t flags, int kind, int priv);
+/* SDM 4.6.1 "Determination of Access Rights": may an access of kind with privilege
+ * priv use a translation with flags? Inline: every TLB fill and walk asks it. */
+static inline bool mmu_allows(const struct cpu *cpu, uint32_t f, int kind, int priv)
+{
+	if (f & TLBF_NOPG)
+		return true;                 /* SMEP/SMAP/WP need paging (SDM 4.6) */
+	if (priv == TLB_CTX_USER) {
+		if (!(f & TLBF_U))
+			return false;            /* user accesses to supervisor pages */
+		if (kind == ACC_WRITE)
+			return f & TLBF_W;
+		return kind != ACC_EXEC || !(f & TLBF_XD);
+	}
+	if (kind == ACC_EXEC)            /* XD; SMEP: no fetches from user pages */
+		return !(f & TLBF_XD) && !((f & TLBF_U) && (cpu->cr4 & CR4_SMEP));
+	if ((f & TLBF_U) && priv == TLB_CTX_SUP_SMAP)
+		return false;                /* SMAP: no data accesses to user pages */
+	return kind != ACC_WRITE || (f & TLBF_W) || !(cpu->cr0 & CR0_WP);
+}
 
 /* The W/R, U/S and I/D bits of the error code of a page fault (SDM 4.7). */
 uint32_t mmu_pfec(const struct cpu *cpu, int kind, int priv);

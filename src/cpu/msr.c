@@ -172,6 +172,8 @@ static bool wr_efer(struct cpu *cpu, uint32_t msr, uint64_t v)
 {
 	(void)msr;
 	uint64_t allowed = EFER_SCE | EFER_LME | EFER_LMA | EFER_NXE;
+	if (cpu->misc_enable & MISC_ENABLE_XD_DISABLE)
+		allowed &= ~EFER_NXE; /* XD disabled: NX is not a feature (Vol.4 Table 2-2) */
 	if (v & ~allowed)
 		return false;
 	/* LME may not change while paging is on (SDM 9.8.5). */
@@ -267,8 +269,14 @@ static bool wr_feature_control(struct cpu *cpu, uint32_t msr, uint64_t v)
 static bool wr_misc_enable(struct cpu *cpu, uint32_t msr, uint64_t v)
 {
 	(void)msr;
-	/* Writable: fast strings (0) and limit CPUID maxval (22); the rest is fixed. */
-	uint64_t rw = BIT(0) | BIT(22);
+	/* R/W (SDM Vol.4 Table 2-2): fast strings 0, automatic thermal control 3,
+	 * Enhanced SpeedStep 16, MONITOR FSM 18, limit CPUID maxval 22, xTPR message
+	 * disable 23, XD bit disable 34. 3, 16, 18 and 23 are stored without effect (no
+	 * thermal control, P-states, MONITOR or xTPR messages), as KVM and QEMU accept
+	 * them; 22 and 34 change CPUID (cpuid.c) and 34 makes EFER.NXE reserved. The
+	 * rest (7, 11, 12: RO) is fixed. */
+	uint64_t rw = BIT(0) | BIT(3) | BIT(16) | BIT(18) | BIT(22) | BIT(23) |
+		      MISC_ENABLE_XD_DISABLE;
 	if ((v ^ cpu->misc_enable) & ~rw)
 		return false;
 	cpu->misc_enable = v;

@@ -5,6 +5,8 @@
  */
 #include "cpu/seg.h"
 
+#include <string.h>
+
 #include "cpu/sys.h"
 
 /* Linear addresses of system structures wrap at 4 GiB outside IA-32e mode (SDM 3.4.2). */
@@ -35,21 +37,38 @@ static bool desc_location(const struct cpu *cpu, uint16_t sel, int bytes, gva_t 
 	return true;
 }
 
-bool seg_read_descriptor(struct cpu *cpu, uint16_t sel, uint64_t desc[2], bool wide)
+/* seg_read_descriptor(), inline in seg_fetch_desc (every far transfer, event delivery
+ * and IRET reads descriptors through it). */
+static inline __attribute__((always_inline)) bool read_desc(struct cpu *cpu, uint16_t sel,
+							    uint64_t desc[2], bool wide)
 {
 	gva_t la;
 	if (!desc_location(cpu, sel, wide ? 16 : 8, &la))
 		return false;
-	/* Implicit supervisor accesses (SDM 4.6.1). */
+	/* Implicit supervisor accesses (SDM 4.6.1); the whole descriptor in one TLB hit
+	 * when it can be (lin_hit), else quadword by quadword. */
+	const uint8_t *p = lin_hit(cpu, la, wide ? 16 : 8, ACC_READ | ACC_IMPLICIT);
+	if (p) {
+		memcpy(&desc[0], p, 8);
+		desc[1] = 0;
+		if (wide)
+			memcpy(&desc[1], p + 8, 8);
+		return true;
+	}
 	desc[0] = lin_read(cpu, la, 3, ACC_READ | ACC_IMPLICIT);
 	desc[1] = wide ? lin_read(cpu, sys_la(cpu, la + 8), 3, ACC_READ | ACC_IMPLICIT) : 0;
 	return true;
 }
 
+bool seg_read_descriptor(struct cpu *cpu, uint16_t sel, uint64_t desc[2], bool wide)
+{
+	return read_desc(cpu, sel, desc, wide);
+}
+
 void seg_fetch_desc(struct cpu *cpu, uint16_t sel, uint64_t d[2], bool wide, int vector,
 		    uint32_t ext)
 {
-	if (!seg_read_descriptor(cpu, sel, d, wide))
+	if (unlikely(!read_desc(cpu, sel, d, wide)))
 		cpu_exception(cpu, vector, sel_err(sel, ext));
 }
 

@@ -125,6 +125,15 @@ struct stk {
 
 void stk_current(struct cpu *cpu, struct stk *s);
 void stk_push(struct cpu *cpu, struct stk *s, int bytes, uint64_t v);
+/* Push n quadwords v[0], v[1], ... on a stack (64-bit event delivery, SDM 6.14.2):
+ * the same effects and faults as n stk_push(cpu, s, 8, v[i]), in one copy when the
+ * frame lies in one page the TLB allows writing. */
+void stk_push_frame(struct cpu *cpu, struct stk *s, int n, const uint64_t v[]);
+/* Fast path of n reads of bytes each at RSP + off, RSP + off + bytes, ... on a 64-bit
+ * stack: true and the items in v[] if one TLB hit covers them all (then no read could
+ * fault); false, nothing read, and the caller reads with stk_read. */
+bool stk_peek(struct cpu *cpu, const struct stk *s, uint64_t off, int bytes, int n,
+	      uint64_t v[]);
 /* Read bytes at RSP + off without moving (RET/IRET frames, call-gate parameters). */
 uint64_t stk_read(struct cpu *cpu, const struct stk *s, uint64_t off, int bytes);
 /* Store the new stack pointer into RSP, merging by width (16-bit SP keeps RSP[63:16]). */

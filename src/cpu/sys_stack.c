@@ -47,9 +47,51 @@ static gva_t stk_address(struct cpu *cpu, const struct stk *s, uint64_t off, int
 void stk_push(struct cpu *cpu, struct stk *s, int bytes, uint64_t v)
 {
 	uint64_t off = (s->rsp - (uint64_t)bytes) & s->mask;
+	/* 64-bit stack: the linear address is the offset; a TLB hit implies it is
+	 * canonical, so neither #SS nor a fault of lin_write is possible (lin_hit). */
+	uint8_t *p = s->lm64 ? lin_hit(cpu, off, bytes, ACC_WRITE | s->acc) : NULL;
+	if (p) {
+		mem_host_store(p, log2_bytes(bytes), v);
+		s->rsp = off;
+		return;
+	}
 	gva_t la = stk_address(cpu, s, off, bytes, true);
 	lin_write(cpu, la, log2_bytes(bytes), v, ACC_WRITE | s->acc);
 	s->rsp = (s->rsp & ~s->mask) | off;
+}
+
+void stk_push_frame(struct cpu *cpu, struct stk *s, int n, const uint64_t v[])
+{
+	/* The whole frame in one TLB hit: no push can fault, so one copy does what the
+	 * n pushes would (v[0] at the highest address). Otherwise push one by one, so
+	 * that a fault reports the first item that cannot be written. */
+	uint64_t low = s->rsp - 8 * (uint64_t)n;
+	uint8_t *p = s->lm64 ? lin_hit(cpu, low, 8 * n, ACC_WRITE | s->acc) : NULL;
+	if (p) {
+		for (int i = 0; i < n; i++)
+			memcpy(p + 8 * (n - 1 - i), &v[i], 8);
+		s->rsp = low;
+		return;
+	}
+	for (int i = 0; i < n; i++)
+		stk_push(cpu, s, 8, v[i]);
+}
+
+bool stk_peek(struct cpu *cpu, const struct stk *s, uint64_t off, int bytes, int n,
+	      uint64_t v[])
+{
+	if (!s->lm64)
+		return false;
+	const uint8_t *p = lin_hit(cpu, s->rsp + off, bytes * n, ACC_READ | s->acc);
+	if (!p)
+		return false;
+	if (bytes == 8) {
+		memcpy(v, p, 8 * (size_t)n); /* the host is little-endian like the guest */
+		return true;
+	}
+	for (int i = 0; i < n; i++)
+		v[i] = mem_host_load(p + bytes * i, log2_bytes(bytes));
+	return true;
 }
 
 uint64_t stk_read(struct cpu *cpu, const struct stk *s, uint64_t off, int bytes)

@@ -13,6 +13,7 @@
 #define WR_BUCKETS (1u << TLB_WR_BITS)
 
 _Static_assert(sizeof(struct tlb_entry) == 64, "a TLB entry is one cache line");
+_Static_assert(TLB_ASIDS <= 8, "tlb.live has a bit per PCID slot");
 
 static void *zalloc_pages(size_t bytes)
 {
@@ -35,6 +36,7 @@ int tlb_init(struct tlb *t)
 	t->stamp = 1;
 	t->gstamp = 1;
 	t->asid[0] = (struct tlb_asid){ .pcid = 0, .stamp = 1 };
+	t->live = 1;
 	return 0;
 }
 
@@ -135,6 +137,8 @@ static uint32_t phys_class(const struct cpu *cpu, gpa_t page)
 		return TLBF_APIC;
 	if (page >= bus->ram_size || bus->ram_size - page < PAGE_SIZE)
 		return TLBF_MMIO;
+	if (page + PAGE_SIZE <= bus->mmio_low)
+		return 0; /* below every MMIO region (bus.h) */
 	for (int i = 0; i < bus->n_mmio; i++) {
 		const struct bus_mmio_region *r = &bus->mmio[i];
 		if (r->base < page + PAGE_SIZE && page < r->base + r->size)
@@ -191,6 +195,7 @@ static void asid_void_all(struct tlb *t)
 {
 	for (unsigned k = 0; k < TLB_ASIDS; k++)
 		t->asid[k].stamp = 0;
+	t->live = 0;
 }
 
 /* Every stamp used: clear the arrays and void every PCID's stamp. */
@@ -243,6 +248,7 @@ static void tlb_fresh_pcid(struct tlb *t, uint16_t pcid)
 	if (k == TLB_ASIDS)
 		k = asid_victim(t);
 	t->asid[k] = (struct tlb_asid){ .pcid = pcid, .stamp = t->next_stamp++ };
+	t->live |= (uint8_t)(1u << k);
 	asid_use(t, k);
 }
 
@@ -311,8 +317,10 @@ void tlb_flush_pcid(struct cpu *cpu, uint16_t pcid, bool keep_global)
 		tlb_fresh_pcid(t, pcid);
 	} else {
 		unsigned k = asid_find(t, pcid);
-		if (k < TLB_ASIDS)
+		if (k < TLB_ASIDS) {
 			t->asid[k].stamp = 0;
+			t->live &= (uint8_t)~(1u << k);
+		}
 	}
 	/* A MOV to CR3 may report itself this way: follow CR3 to its PCID. */
 	if (t->pcid != cur_pcid(cpu))
@@ -324,14 +332,13 @@ void tlb_flush_pcid(struct cpu *cpu, uint16_t pcid, bool keep_global)
 static void tlb_drop_page(struct tlb *t, gva_t la)
 {
 	gva_t page = la & PAGE_MASK;
-	for (unsigned k = 0; k < TLB_ASIDS; k++) {
-		if (!t->asid[k].stamp)
-			continue;
-		for (int ctx = 0; ctx < TLB_NCTX; ctx++) {
-			uint32_t i = (uint32_t)tlb_slot(ctx, la, salt_of(k));
+	for (unsigned m = t->live; m; m &= m - 1) {
+		unsigned k = (unsigned)__builtin_ctz(m);
+		/* The context-major layout: ctx's slot is TLB_SIZE entries after ctx-1's. */
+		uint32_t i = (uint32_t)tlb_slot(0, la, salt_of(k));
+		for (int ctx = 0; ctx < TLB_NCTX; ctx++, i += TLB_SIZE)
 			if ((t->ent[i].page & PAGE_MASK) == page)
 				tlb_clear(t, i);
-		}
 	}
 	struct tlb_gentry *g = &t->gent[(la >> PAGE_SHIFT) & (TLB_SIZE - 1)];
 	if ((g->page & PAGE_MASK) == page)

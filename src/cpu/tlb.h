@@ -109,6 +109,7 @@ struct tlb {
 	struct tlb_asid asid[TLB_ASIDS]; /* asid[k] uses salt k * TLB_SIZE / TLB_ASIDS */
 	uint32_t clock;
 	uint16_t next_stamp, gstamp, pcid, cur;
+	uint8_t live;               /* bit k set: asid[k].stamp != 0 (INVLPG visits those) */
 	uint64_t env;               /* CR0/CR4/EFER bits the tags depend on */
 	uint64_t env_apic;          /* IA32_APIC_BASE the APIC page was placed by */
 	gva_t large_base[2], large_mask[2]; /* linear ranges that hold pages > 4 KiB,

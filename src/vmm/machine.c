@@ -110,9 +110,15 @@ static bool machine_hung(struct machine *m)
 	return !wakeable || m->clock.next_deadline == CLOCK_NEVER;
 }
 
+/* --max-insns bounds the work done; with --deterministic it bounds virtual time, so
+ * that time skipped while every CPU is halted counts too and an idle guest whose
+ * timers keep firing still stops. */
 static bool limits_reached(struct machine *m)
 {
-	if (m->opt.max_insns && clock_retired(&m->clock) >= m->opt.max_insns)
+	uint64_t done = clock_retired(&m->clock);
+	if (m->opt.deterministic)
+		done += m->clock.skipped_ns;
+	if (m->opt.max_insns && done >= m->opt.max_insns)
 		return true;
 	return m->opt.timeout_s > 0 &&
 	       (double)(clock_host_ns() - m->host_start_ns) / 1e9 >= m->opt.timeout_s;

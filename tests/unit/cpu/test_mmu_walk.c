@@ -157,6 +157,43 @@ static void test_no_ad_on_fault(void)
 	CHECK(!(*ent64(la, 2, 0) & ACC));
 }
 
+/* SDM 4.8: A is set in every entry a translation used even when the leaf already has
+ * A (and D); a write sets D even when every A is set; a mapping with all flags set
+ * is left alone. (The walker skips the update only in the last case.) */
+static void test_ad_partial(void)
+{
+	mode_long64(false);
+	gva_t la = 0x30000000ULL;
+	uint64_t *pte = map64(la, DATA, 1, P | RW | ACC | DIRTY);
+	uint64_t *pde = ent64(la, 2, 0), *pml4e = ent64(la, 4, 0);
+	CHECK(!(*pde & ACC));
+	CHECK_EQ(rd1(la), NO_FAULT);
+	CHECK(*pde & ACC);
+	CHECK(*pml4e & ACC);
+	/* Every A set, D clear: a write (after a flush) sets D on the leaf only. */
+	*pte = DATA | P | RW | ACC;
+	tlb_flush_all(C);
+	CHECK_EQ(wr1(la), NO_FAULT);
+	CHECK_EQ(*pte, DATA | P | RW | ACC | DIRTY);
+	CHECK(!(*pde & DIRTY));
+	/* Everything set: a read and a write walk change nothing. */
+	uint64_t before = *pde;
+	tlb_flush_all(C);
+	CHECK_EQ(rd1(la), NO_FAULT);
+	tlb_flush_all(C);
+	CHECK_EQ(wr1(la), NO_FAULT);
+	CHECK_EQ(*pte, DATA | P | RW | ACC | DIRTY);
+	CHECK_EQ(*pde, before);
+	/* 32-bit paging (4-byte entries): the same for a PDE without A. */
+	mode_prot32(true, 0);
+	gva_t l32 = 0x00403000;
+	uint32_t *pte32 = map32(l32, DATA, P | RW, P | RW | ACC | DIRTY);
+	CHECK_EQ(wr1(l32), NO_FAULT);
+	CHECK(*pde32(l32) & ACC);
+	CHECK(!(*pde32(l32) & DIRTY));
+	CHECK_EQ(*pte32, (uint32_t)DATA | P | RW | ACC | DIRTY);
+}
+
 /* SDM 4.5.4: reserved bits 51:MAXPHYADDR at every level, PS in the PML4E, 29:13 of a
  * 1 GiB PDPTE, 20:13 of a 2 MiB PDE, XD without NXE; bits 62:52 are ignored. */
 static void test_reserved_4level(void)
@@ -339,6 +376,7 @@ int main(void)
 	test_5level();
 	test_not_present();
 	test_no_ad_on_fault();
+	test_ad_partial();
 	test_reserved_4level();
 	test_32bit();
 	test_pae();

@@ -4,6 +4,8 @@
  */
 #include "sys_harness.h"
 
+#include "cpu/msr.h"
+
 static void q(uint32_t leaf, uint32_t sub, uint32_t r[4])
 {
 	cpuid_query(C, leaf, sub, r);
@@ -49,6 +51,26 @@ static void test_vendor_and_leaves(void)
 	q(0, 0, r);
 	CHECK_EQ(r[CPUID_EAX], 2);
 	C->misc_enable &= ~BIT(22);
+}
+
+/* IA32_MISC_ENABLE (SDM Vol.4 Table 2-2): the R/W bits take writes (as the
+ * kvm-unit-tests msr test expects), the RO bits 7/11/12 and reserved bits #GP, and
+ * XD bit disable (34) hides CPUID NX and makes EFER.NXE reserved. */
+static void test_misc_enable(void)
+{
+	uint64_t orig = C->misc_enable, v;
+	uint64_t rw = BIT(0) | BIT(3) | BIT(16) | BIT(18) | BIT(22) | BIT(23) | BIT(34);
+	CHECK(msr_write(C, MSR_IA32_MISC_ENABLE, orig | rw));
+	CHECK(msr_read(C, MSR_IA32_MISC_ENABLE, &v));
+	CHECK_EQ(v, orig | rw);
+	CHECK(!bit(0x80000001, 0, CPUID_EDX, 20));         /* NX hidden */
+	CHECK(!msr_write(C, MSR_IA32_EFER, C->efer | EFER_NXE));
+	CHECK(msr_write(C, MSR_IA32_MISC_ENABLE, orig));
+	CHECK(bit(0x80000001, 0, CPUID_EDX, 20));
+	CHECK(!msr_write(C, MSR_IA32_MISC_ENABLE, orig ^ BIT(11))); /* RO */
+	CHECK(!msr_write(C, MSR_IA32_MISC_ENABLE, orig | BIT(1)));  /* reserved */
+	CHECK(!msr_write(C, MSR_IA32_MISC_ENABLE, orig | BIT(35)));
+	CHECK_EQ(C->misc_enable, orig);
 }
 
 /* The signature is also EDX after RESET (SDM 10.1.1 Table 10-1 note). */
@@ -240,6 +262,7 @@ int main(void)
 {
 	sys_init();
 	test_vendor_and_leaves();
+	test_misc_enable();
 	test_reset_signature();
 	test_feature_bits();
 	test_topology();

@@ -32,7 +32,7 @@ static void test_jmp_far(void)
 	CHECK_EQ(far(exec_JMP_FAR, SEL_CODE16, TARGET, 2), NO_FAULT);
 	CHECK_EQ(C->mode, MODE_PROT16);
 	CHECK_EQ(C->rip, TARGET);
-	/* Task switches are not implemented: a TSS selector is #GP(selector). */
+	/* SEL_TSS is the busy current TSS: #GP(selector) (SDM Vol.2 JMP; test_sys_task). */
 	CHECK_EXC(far(exec_JMP_FAR, SEL_TSS, 0, 2), EXC_GP, SEL_TSS);
 	/* Real mode: CS = sel, base = sel << 4. */
 	mode_real();

@@ -227,6 +227,189 @@ static void test_long_mode(void)
 		  SEL_CODE32 + 1);
 }
 
+/* --- frames, gates and descriptors across a page boundary ------------------------ */
+
+/* 4 KiB pages for [FP_BASE, FP_BASE + 2 MiB) (the rest stays mapped by 2 MiB pages):
+ * the fast paths copy a whole frame, gate or descriptor when one TLB entry covers it,
+ * and must fall back to item-by-item accesses, with their fault order and CR2, when
+ * it spans two pages. FP_BOUND is the boundary between 4 KiB pages 1 and 2. */
+#define FP_BASE 0x1000000ULL
+#define FP_PT (PT_BASE + 0x3000)
+#define FP_BOUND (FP_BASE + 2 * PAGE_SIZE)
+
+static void fp_map(void)
+{
+	for (uint64_t i = 0; i < 512; i++)
+		*ram64(FP_PT + i * 8) = (FP_BASE + i * PAGE_SIZE) | 7;
+	*ram64(PT_BASE + 0x2000 + (FP_BASE >> 21) * 8) = FP_PT | 7;
+	tlb_flush_all(C);
+}
+
+static void fp_present(int page, bool p)
+{
+	u64_un *pte = ram64(FP_PT + (uint64_t)page * 8);
+	*pte = p ? *pte | 1 : *pte & ~1ULL;
+	tlb_flush_page(C, FP_BASE + (uint64_t)page * PAGE_SIZE);
+}
+
+/* Deliver #GP(0x1234) at CPL 0 with RSP = top (all pages present) and check the frame. */
+static void frame_at(uint64_t top)
+{
+	mode_long64(0);
+	fp_map();
+	idt64_set(EXC_GP, SEL_CODE64, HANDLER, 0xE, 0, 0);
+	C->gpr[RSP] = top;
+	cpu_set_rflags(C, RFLAGS_FIXED1 | RFLAGS_ZF);
+	CHECK_EQ(GUARD(cpu_deliver_event(C, EXC_GP, EVENT_HW_EXCEPTION, 0x1234)), NO_FAULT);
+	CHECK_EQ(C->rip, HANDLER);
+	CHECK_EQ(C->gpr[RSP], top - 48);
+	CHECK_EQ(stk64(0), 0x1234);
+	CHECK_EQ(stk64(8), CODE_BASE);
+	CHECK_EQ(stk64(16), SEL_CODE64);
+	CHECK_EQ(stk64(24), RFLAGS_FIXED1 | RFLAGS_ZF | RFLAGS_RF);
+	CHECK_EQ(stk64(32), top);
+	CHECK_EQ(stk64(40), SEL_DATA32);
+}
+
+/* SDM 6.14.2: SS, RSP, RFLAGS, CS, RIP, error code pushed in that order; a frame that
+ * runs into a not-present page faults on the first item there, RSP unchanged. */
+static void test_frame_pages(void)
+{
+	mode_long64(0);
+	fp_map();
+	idt64_set(0x40, SEL_CODE64, HANDLER, 0xE, 0, 0);
+	fp_present(1, false);
+	C->gpr[RSP] = FP_BOUND + 16;
+	CHECK_EQ(GUARD(cpu_deliver_event(C, 0x40, EVENT_EXTERNAL, NO_ERROR_CODE)), EXC_PF);
+	CHECK_EQ(C->exc_cr2, FP_BOUND - 8);
+	CHECK_EQ(C->exc_error, PFEC_W);
+	CHECK_EQ(C->gpr[RSP], FP_BOUND + 16);
+	CHECK_EQ(C->rip, CODE_BASE);
+	CHECK_EQ(*ram64(FP_BOUND + 8), SEL_DATA32); /* the pushes before the fault */
+	CHECK_EQ(*ram64(FP_BOUND), FP_BOUND + 16);
+	/* The frame starts on a page the TLB holds for writing and its first item is on
+	 * a not-present page: #PF there, nothing written. */
+	fp_present(1, true);
+	fp_present(2, false);
+	*ram64(FP_BOUND - 24) = 0x5A5A;
+	CHECK_EQ(GUARD(lin_write(C, FP_BOUND - 24, 3, 0x5A5A, ACC_WRITE)), NO_FAULT);
+	CHECK_EQ(GUARD(cpu_deliver_event(C, 0x40, EVENT_EXTERNAL, NO_ERROR_CODE)), EXC_PF);
+	CHECK_EQ(C->exc_cr2, FP_BOUND + 8);
+	CHECK_EQ(C->exc_error, PFEC_W);
+	CHECK_EQ(*ram64(FP_BOUND - 24), 0x5A5A);
+	fp_present(2, true);
+	/* Present: the same frame across the boundary, then one inside a page. */
+	frame_at(FP_BOUND + 16);
+	frame_at(FP_BOUND + 0x100);
+}
+
+/* IRETQ reads RIP, CS, RFLAGS, checks CS, then reads RSP and SS (SDM Vol.2 IRET). */
+static void test_iret_pages(void)
+{
+	struct insn ir = insn();
+	ir.osz = 3;
+	for (int cs_ok = 0; cs_ok < 2; cs_ok++) {
+		/* RFLAGS on a not-present page: #PF before the CS checks. */
+		mode_long64(0);
+		fp_map();
+		fp_present(2, false);
+		C->gpr[RSP] = FP_BOUND - 16;
+		/* The frame's first page is in the TLB: the fault still comes. */
+		CHECK_EQ(GUARD(lin_read(C, FP_BOUND - 16, 3, ACC_READ)), NO_FAULT);
+		*ram64(FP_BOUND - 16) = HANDLER;
+		*ram64(FP_BOUND - 8) = cs_ok ? SEL_CODE64 : 0;
+		CHECK_EQ(run_insn(exec_IRET, &ir), EXC_PF);
+		CHECK_EQ(C->exc_cr2, FP_BOUND);
+		CHECK_EQ(C->exc_error, 0);
+		/* RSP on a not-present page: a null CS is #GP(0) first, else #PF. */
+		C->gpr[RSP] = FP_BOUND - 24;
+		*ram64(FP_BOUND - 24) = HANDLER;
+		*ram64(FP_BOUND - 16) = cs_ok ? SEL_CODE64 : 0;
+		*ram64(FP_BOUND - 8) = RFLAGS_FIXED1;
+		CHECK_EQ(run_insn(exec_IRET, &ir), cs_ok ? EXC_PF : EXC_GP);
+		CHECK_EQ(C->exc_error, 0);
+		if (cs_ok)
+			CHECK_EQ(C->exc_cr2, FP_BOUND);
+		CHECK_EQ(C->gpr[RSP], FP_BOUND - 24);
+		CHECK_EQ(C->rip, CODE_BASE);
+	}
+	/* Present: across the boundary and inside a page. */
+	fp_present(2, true);
+	for (int i = 0; i < 2; i++) {
+		uint64_t f = i ? FP_BOUND + 0x80 : FP_BOUND - 24;
+		C->gpr[RSP] = f;
+		*ram64(f) = HANDLER + 0x10;
+		*ram64(f + 8) = SEL_CODE64;
+		*ram64(f + 16) = RFLAGS_FIXED1 | RFLAGS_CF;
+		*ram64(f + 24) = 0x7000 + (uint64_t)i;
+		*ram64(f + 32) = SEL_DATA32;
+		CHECK_EQ(run_insn(exec_IRET, &ir), NO_FAULT);
+		CHECK_EQ(C->rip, HANDLER + 0x10);
+		CHECK_EQ(C->gpr[RSP], 0x7000 + (uint64_t)i);
+		CHECK_EQ(C->seg[SEG_SS].sel, SEL_DATA32);
+		CHECK(cpu_get_rflags(C) & RFLAGS_CF);
+	}
+}
+
+/* A 16-byte gate and an 8-byte descriptor across a boundary: #PF on the second page
+ * (CR2 = its first byte); present, both read whole. */
+static void test_gate_desc_pages(void)
+{
+	mode_long64(0);
+	fp_map();
+	fp_present(2, false);
+	uint64_t hi = 0xFFFFFFFF80001000ULL;
+	C->idtr = (struct dtr){ FP_BOUND - 8 - 0x40 * 16, 0xFFF };
+	*ram64(FP_BOUND - 8) = mkgate(SEL_CODE64, hi, 0xE, 0, true, 0);
+	CHECK_EQ(GUARD(lin_read(C, FP_BOUND - 8, 3, ACC_READ | ACC_IMPLICIT)), NO_FAULT);
+	CHECK_EQ(GUARD(cpu_deliver_event(C, 0x40, EVENT_EXTERNAL, NO_ERROR_CODE)), EXC_PF);
+	CHECK_EQ(C->exc_cr2, FP_BOUND);
+	CHECK_EQ(C->exc_error, 0);
+	fp_present(2, true);
+	*ram64(FP_BOUND) = hi >> 32;
+	CHECK_EQ(GUARD(cpu_deliver_event(C, 0x40, EVENT_EXTERNAL, NO_ERROR_CODE)), NO_FAULT);
+	CHECK_EQ(C->rip, hi);
+	/* GDT entry 1 at [FP_BOUND - 4, FP_BOUND + 4): a data descriptor, accessed bit
+	 * clear; loading it sets the bit (byte 5, on the second page: SDM 3.4.5.1). */
+	mode_long64(0);
+	fp_map();
+	C->gdtr = (struct dtr){ FP_BOUND - 12, 0x7F };
+	uint64_t d = mkdesc(0, 0xFFFFF, 0x2, true, 0, true, F_DB | F_G);
+	memcpy(B.ram + FP_BOUND - 4, &d, 8);
+	fp_present(2, false);
+	CHECK_EQ(GUARD(lin_read(C, FP_BOUND - 4, 2, ACC_READ | ACC_IMPLICIT)), NO_FAULT);
+	CHECK_EQ(GUARD(seg_load(C, SEG_DS, 0x08)), EXC_PF);
+	CHECK_EQ(C->exc_cr2, FP_BOUND);
+	fp_present(2, true);
+	CHECK_EQ(GUARD(seg_load(C, SEG_DS, 0x08)), NO_FAULT);
+	CHECK_EQ(C->seg[SEG_DS].sel, 0x08);
+	CHECK(B.ram[FP_BOUND + 1] & 1);
+	/* Inside one page: the same, and the bit is set in memory. */
+	C->gdtr = (struct dtr){ FP_BASE, 0x7F };
+	*ram64(FP_BASE + 8) = d;
+	CHECK_EQ(GUARD(seg_load(C, SEG_ES, 0x08)), NO_FAULT);
+	CHECK_EQ(*ram64(FP_BASE + 8), d | BIT(40));
+}
+
+/* SDM 4.6.1: implicit accesses (the IDT) are supervisor accesses that CR4.SMAP keeps
+ * off user pages whatever EFLAGS.AC is, even when an explicit access with AC = 1 has
+ * already put the page in the TLB. */
+static void test_smap_implicit(void)
+{
+	mode_long64(0);
+	idt64_set(0x40, SEL_CODE64, HANDLER, 0xE, 0, 0);
+	C->cr4 |= CR4_SMAP;
+	tlb_ctl_written(C);
+	cpu_set_rflags(C, RFLAGS_FIXED1 | RFLAGS_AC);
+	struct insn ld = insn_mem(3, IDT_BASE + 0x40 * 16);
+	CHECK_EQ(run_insn(exec_MOV, &ld), NO_FAULT); /* explicit, AC = 1: allowed */
+	CHECK_EQ(GUARD(cpu_deliver_event(C, 0x40, EVENT_EXTERNAL, NO_ERROR_CODE)), EXC_PF);
+	CHECK_EQ(C->exc_cr2, IDT_BASE + 0x40 * 16);
+	CHECK_EQ(C->exc_error, PFEC_P);
+	C->cr4 &= ~CR4_SMAP;
+	tlb_ctl_written(C);
+}
+
 /* --- pending events ------------------------------------------------------------- */
 
 static int ack_vector = -1;
@@ -293,6 +476,22 @@ static void test_init_sipi(void)
 	C->events &= ~CPU_EV_NMI;
 	CHECK(!cpu_handle_events(C));
 	CHECK_EQ(C->seg[SEG_CS].sel, 0x9A00);
+	/* INIT and SIPI sent back to back, both pending when the AP next runs (as
+	 * kvm-unit-tests' ap_init does): the INIT, then the SIPI, take effect. */
+	cpu_signal(C, CPU_EV_INIT, 0);
+	cpu_signal(C, CPU_EV_SIPI, 0x01);
+	CHECK(cpu_handle_events(C));
+	CHECK(C->wait_for_sipi);
+	CHECK(cpu_handle_events(C));
+	CHECK(!C->wait_for_sipi);
+	CHECK_EQ(C->seg[SEG_CS].sel, 0x0100);
+	/* A SIPI that arrived before the INIT is void. */
+	cpu_signal(C, CPU_EV_SIPI, 0x02);
+	cpu_signal(C, CPU_EV_INIT, 0);
+	CHECK(cpu_handle_events(C));
+	CHECK(C->wait_for_sipi);
+	CHECK(!cpu_handle_events(C));
+	CHECK(C->wait_for_sipi);
 	C->bsp = true;
 }
 
@@ -329,6 +528,10 @@ int main(void)
 	test_prot_fault();
 	test_double_fault();
 	test_long_mode();
+	test_frame_pages();
+	test_iret_pages();
+	test_gate_desc_pages();
+	test_smap_implicit();
 	test_events();
 	test_init_sipi();
 	test_single_step();
