@@ -24,6 +24,68 @@ pm32_snippet:
 	popl %esi
 	ret
 
+/* Task switches in 32-bit protected mode (run_pm32; SDM Vol.3A 8.3), with the TSSs,
+ * the GDT entries and the IDT that modes.c built. Task A is this code (LTR'd here);
+ * B is CALLed through its TSS descriptor, C through a task gate for INT 0x41, D
+ * through a task gate for #GP. Each of B, C and D records what it sees in task_out[]
+ * and returns with IRET (NT = 1). At the end TR is the runtime's 64-bit TSS again
+ * (its descriptor made available, then LTR). */
+#define SEL_TSS_A (GDT_FIRST_FREE * 8)
+#define SEL_TSS_B (SEL_TSS_A + 8)
+#define OUT(n) (task_out + 4 * (n))
+	.globl task_snippet, task_b_entry, task_c_entry, task_d_entry, task_gp_fault
+task_snippet:
+	movw $SEL_TSS_A, %ax
+	ltr %ax
+	movl $0x12345678, %ebx
+	lcall $SEL_TSS_B, $0 /* CALL to a TSS: the offset is ignored */
+	str %ax
+	movzwl %ax, %eax
+	movl %eax, OUT(5)
+	pushfl
+	popl OUT(6)
+	movl %ebx, OUT(7)
+	lidt task_idtr
+	int $0x41
+	movw $0x100, %ax /* beyond the GDT limit: #GP(0x100) */
+task_gp_fault:
+	movw %ax, %ds
+task_gp_resume: /* task D points task A's saved EIP here */
+	andb $0xfd, gdt + SEL_TSS + 5 /* the 64-bit TSS descriptor: available again */
+	movw $SEL_TSS, %ax
+	ltr %ax
+	ret
+
+task_b_entry:
+	str %ax
+	movzwl %ax, %eax
+	movl %eax, OUT(0)
+	pushfl
+	popl OUT(1)
+	movl %cr0, %eax
+	movl %eax, OUT(3)
+	movl %ebx, OUT(4)
+	movl $0xdeadbeef, %ebx
+	iret
+	jmp task_b_entry
+
+task_c_entry:
+	str %ax
+	movzwl %ax, %eax
+	movl %eax, OUT(8)
+	movl %esp, OUT(9)
+	iret
+	jmp task_c_entry
+
+task_d_entry:
+	movl %esp, OUT(11)
+	popl OUT(10) /* the error code */
+	movl task_tss + 0x20, %eax /* task A's saved EIP */
+	movl %eax, OUT(13)
+	movl $task_gp_resume, task_tss + 0x20
+	iret
+	jmp task_d_entry
+
 /* Compatibility mode (run_compat): 0x40 is INC EAX here, a REX prefix in 64-bit
  * mode (SDM Vol.2A 2.2.1). Out: EAX = 2, EBX = EFER[31:0], ECX = CS, EDX = CR0. */
 	.globl compat_snippet

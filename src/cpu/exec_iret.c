@@ -58,6 +58,50 @@ static void iret_real(struct cpu *cpu, const struct insn *in)
 	cpu->nmi_blocked = false;
 }
 
+/*
+ * IRETQ in 64-bit mode back to the same privilege level and a 64-bit code segment: the
+ * return of every exception and interrupt handler of a 64-bit kernel. The general path
+ * below makes the SDM's checks in order (SDM Vol.2 IRET "IA-32e-MODE", "RETURN-TO-SAME-
+ * PRIVILEGE-LEVEL"); here the same checks are one predicate over reads that can neither
+ * fault nor write: the frame and both descriptors are TLB hits, and the descriptors'
+ * accessed bits are already set, so SDM 3.4.5.1 writes nothing. If it holds, the commit
+ * is the general path's; if not, nothing has changed and the general path runs.
+ */
+static bool iretq_same_level(struct cpu *cpu)
+{
+	unsigned cpl = cpu->cpl;
+	const uint8_t *p = lin_hit(cpu, cpu->gpr[RSP], 40, ACC_READ);
+	if (!p)
+		return false;
+	uint64_t f[5]; /* RIP, CS, RFLAGS, RSP, SS */
+	memcpy(f, p, sizeof(f));
+	uint16_t sel = (uint16_t)f[1], ss = (uint16_t)f[4];
+	uint64_t d[2] = { 0, 0 }, sd[2] = { 0, 0 };
+	/* CS as far_check_return_cs() and far_target_ok() check it, with RPL = CPL: code,
+	 * DPL = RPL (<= RPL if conforming), present, L = 1 and D = 0, RIP canonical. */
+	if ((sel & 0xFFFC) == 0 || (sel & 3) != cpl || !seg_peek_desc(cpu, sel, d))
+		return false;
+	if (!desc_is_code(d[0]) || !(desc_type(d[0]) & 1) || !desc_p(d[0]) ||
+	    (desc_conforming(d[0]) ? desc_dpl(d[0]) > cpl : desc_dpl(d[0]) != cpl) ||
+	    !desc_l(d[0]) || desc_db(d[0]) || !is_canonical(f[0]))
+		return false;
+	/* SS as far_check_outer_ss() checks it: null only below CPL 3 (the target is
+	 * 64-bit), else RPL = DPL = CPL, writable data, present. */
+	if ((ss & 0xFFFC) == 0) {
+		if (cpl == 3)
+			return false;
+	} else if ((ss & 3) != cpl || !seg_peek_desc(cpu, ss, sd) ||
+		   !desc_writable_data(sd[0]) || !(desc_type(sd[0]) & 1) ||
+		   desc_dpl(sd[0]) != cpl || !desc_p(sd[0])) {
+		return false;
+	}
+	cpu_set_rflags(cpu, iret_flags(cpu, f[2], 3));
+	far_enter(cpu, sel, d, cpl, f[0]);
+	far_load_outer_stack(cpu, ss, sd, cpl, f[3], true);
+	cpu->nmi_blocked = false;
+	return true;
+}
+
 void exec_IRET(struct cpu *cpu, const struct insn *in)
 {
 	if (cpu->mode == MODE_REAL) {
@@ -70,6 +114,8 @@ void exec_IRET(struct cpu *cpu, const struct insn *in)
 		task_iret(cpu); /* SDM Vol.2 IRET "TASK-RETURN" */
 		return;
 	}
+	if (cpu->mode == MODE_LONG64 && in->osz == 3 && iretq_same_level(cpu))
+		return;
 	int w = 1 << in->osz;
 	uint64_t d[2], ssd[2] = { 0, 0 };
 	struct stk s;

@@ -97,7 +97,9 @@ static void read_gate(struct cpu *cpu, const struct event *ev, uint64_t g[2], bo
 	const uint8_t *p = lin_hit(cpu, la, (int)size, ACC_READ | ACC_IMPLICIT);
 	g[1] = 0;
 	if (p) {
-		memcpy(g, p, size);
+		memcpy(&g[0], p, 8);
+		if (wide)
+			memcpy(&g[1], p + 8, 8);
 	} else {
 		g[0] = lin_read(cpu, la, 3, ACC_READ | ACC_IMPLICIT);
 		if (wide)

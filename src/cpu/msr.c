@@ -142,6 +142,8 @@ static bool wr_apic_base(struct cpu *cpu, uint32_t msr, uint64_t v)
 		return false; /* x2APIC without EN: invalid */
 	if ((old & extd) && (old & en) && (v & en) && !(v & extd))
 		return false; /* x2APIC -> xAPIC directly: invalid */
+	if (!(old & en) && (v & extd))
+		return false; /* disabled -> x2APIC directly: invalid, via xAPIC only */
 	cpu->apic_base = v;
 	if (cpu->apic_ops && cpu->apic_ops->base_changed)
 		cpu->apic_ops->base_changed(cpu->apic, v);

@@ -65,6 +65,18 @@ bool seg_read_descriptor(struct cpu *cpu, uint16_t sel, uint64_t desc[2], bool w
 	return read_desc(cpu, sel, desc, wide);
 }
 
+bool seg_peek_desc(struct cpu *cpu, uint16_t sel, uint64_t *d)
+{
+	gva_t la;
+	if (!desc_location(cpu, sel, 8, &la))
+		return false;
+	const uint8_t *p = lin_hit(cpu, la, 8, ACC_READ | ACC_IMPLICIT);
+	if (!p)
+		return false;
+	memcpy(d, p, 8);
+	return true;
+}
+
 void seg_fetch_desc(struct cpu *cpu, uint16_t sel, uint64_t d[2], bool wide, int vector,
 		    uint32_t ext)
 {

@@ -87,6 +87,10 @@ static inline uint32_t sel_err(uint16_t sel, uint32_t ext)
 /* Read a descriptor or raise vector(sel_err(sel, ext)) if sel is outside the table. */
 void seg_fetch_desc(struct cpu *cpu, uint16_t sel, uint64_t d[2], bool wide, int vector,
 		    uint32_t ext);
+/* The 8-byte descriptor of sel, if reading it can neither fault nor have a side effect
+ * (within the table limit, and a TLB hit: lin_hit); false otherwise, nothing read. For
+ * fast paths that fall back to seg_fetch_desc() and its faults. */
+bool seg_peek_desc(struct cpu *cpu, uint16_t sel, uint64_t *d);
 /* Set the accessed bit in the descriptor in memory if it is clear (SDM 3.4.5.1). */
 void seg_set_accessed(struct cpu *cpu, uint16_t sel, uint64_t d);
 /* Load CS from a checked code descriptor at privilege cpl; updates the mode. */

@@ -86,7 +86,8 @@ bool stk_peek(struct cpu *cpu, const struct stk *s, uint64_t off, int bytes, int
 	if (!p)
 		return false;
 	if (bytes == 8) {
-		memcpy(v, p, 8 * (size_t)n); /* the host is little-endian like the guest */
+		for (int i = 0; i < n; i++) /* the host is little-endian like the guest */
+			memcpy(&v[i], p + 8 * i, 8);
 		return true;
 	}
 	for (int i = 0; i < n; i++)

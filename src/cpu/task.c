@@ -23,8 +23,9 @@
  *              are cleared (SDM 17.2.4).
  *   after it (a fault is raised in the new task: RIP is already the new EIP):
  *     step 12  CR3 (32-bit TSS, paging on, value changed: TLB and PDPTEs as for MOV
- *              CR3, SDM 4.10.4.1, 4.4.1), EFLAGS, EIP, the GPRs, the segment selectors
- *              and LDTR, their descriptor caches unusable until checked;
+ *              CR3, SDM 4.10.4.1, 4.4.1; a reserved PDPTE bit is #GP(0) with RIP still
+ *              the old one, "in the prior execution environment"), EFLAGS, EIP, the
+ *              GPRs, the segment selectors and LDTR, their caches unusable until checked;
  *     step 13  the descriptors are checked and loaded in the order of Table 8-1;
  *     then an exception's error code is pushed on the new stack and EIP is checked
  *     against the new CS limit (#GP(0); #GP(EXT) for events).
@@ -37,7 +38,12 @@
  *   - a new task whose EFLAGS image has VM = 1 (virtual-8086 mode, which the silicon
  *     does not have): #GP(0) before anything changes;
  *   - the new TSS is read in step 5, before the old state is saved, so if the two
- *     TSSs overlap the new task gets the values from before the save.
+ *     TSSs overlap the new task gets the values from before the save;
+ *   - a page fault on a TSS or descriptor access is #PF (SDM 6.15 Table 6-6 lists
+ *     "stores to the old TSS encounter a fault condition" as #TS).
+ * Choices where the SDM is not one voice: the busy check (#GP/#TS) comes before the
+ * present check (#NP) as in the Vol.2 pseudo code (Table 8-1 lists present first); a
+ * 16-bit TSS needs a limit of 2BH (its size - 1, like 67H; Table 6-6 says 2CH).
  */
 #include "cpu/task.h"
 
@@ -158,7 +164,7 @@ static void probe_write(struct cpu *cpu, gva_t la, uint32_t len)
 
 /* Step 5: the new TSS image. A 16-bit TSS has no CR3, FS or GS (null selectors); the
  * upper halves of the GPRs are "modified and not maintained" (SDM 8.6): they become
- * FFFFH as on hardware (Bochs documents the same), EIP and EFLAGS bits 31:16 zero. */
+ * FFFFH (what Bochs models for real processors), EIP and EFLAGS bits 31:16 zero. */
 static void tss_read(struct cpu *cpu, const struct seg *n, struct tss_image *t)
 {
 	const struct tss_layout *l = layout_of(n->ar & AR_TYPE_MASK);

@@ -278,8 +278,12 @@ static void lapic_base_changed(void *opaque, uint64_t base)
 	if (!en && l->hw_enabled) {
 		l->hw_enabled = l->x2apic = false;
 		lapic_reset(l); /* hardware disable loses all state (SDM 11.4.3) */
+		l->id = (uint32_t)l->cpu->id; /* the ID too: re-enabled, it is the reset one */
 	} else if (extd && !l->x2apic) {
-		l->x2apic = true; /* xAPIC -> x2APIC: the LDR becomes derived (11.12.5.1) */
+		/* xAPIC -> x2APIC: the x2APIC ID is the initial APIC ID whatever was written
+		 * to the xAPIC ID register, and the LDR becomes derived (SDM 11.12.5.1). */
+		l->x2apic = true;
+		l->id = (uint32_t)l->cpu->id;
 		l->ldr = lapic_x2apic_ldr(l->id);
 	}
 	l->hw_enabled = en;

@@ -153,5 +153,9 @@ void lapic_tsc_deadline_write(struct lapic *l, uint64_t value)
 	if (lapic_timer_mode(l) != LAPIC_TIMER_TSC_DEADLINE)
 		return;
 	l->tsc_deadline = value;
-	timer_arm(l); /* a deadline already past fires at the next timer run */
+	uint64_t now = clock_now(l->clock);
+	if (value && deadline_ns(l, now) == now)
+		lapic_timer_fire(l, now); /* already past: the interrupt is pending at once */
+	else
+		timer_arm(l);
 }

@@ -73,6 +73,21 @@ static void test_misc_enable(void)
 	CHECK_EQ(C->misc_enable, orig);
 }
 
+/* IA32_APIC_BASE mode transitions (SDM 11.12.5, Figure 11-27): disabled -> x2APIC
+ * and x2APIC -> xAPIC are invalid (#GP); disabled -> xAPIC -> x2APIC -> disabled is
+ * the way (kvm-unit-tests apic "disabled to x2apic enabled"). */
+static void test_apic_base_transitions(void)
+{
+	uint64_t orig = C->apic_base, base = orig & ~(BIT(10) | BIT(11));
+	CHECK(msr_write(C, MSR_IA32_APIC_BASE, base));                     /* disable */
+	CHECK(!msr_write(C, MSR_IA32_APIC_BASE, base | BIT(11) | BIT(10))); /* -> x2APIC */
+	CHECK(msr_write(C, MSR_IA32_APIC_BASE, base | BIT(11)));           /* -> xAPIC */
+	CHECK(msr_write(C, MSR_IA32_APIC_BASE, base | BIT(11) | BIT(10))); /* -> x2APIC */
+	CHECK(!msr_write(C, MSR_IA32_APIC_BASE, base | BIT(11)));          /* -> xAPIC */
+	CHECK(msr_write(C, MSR_IA32_APIC_BASE, base));                     /* disable */
+	CHECK(msr_write(C, MSR_IA32_APIC_BASE, orig));
+}
+
 /* The signature is also EDX after RESET (SDM 10.1.1 Table 10-1 note). */
 static void test_reset_signature(void)
 {
@@ -263,6 +278,7 @@ int main(void)
 	sys_init();
 	test_vendor_and_leaves();
 	test_misc_enable();
+	test_apic_base_transitions();
 	test_reset_signature();
 	test_feature_bits();
 	test_topology();

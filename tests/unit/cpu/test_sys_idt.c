@@ -351,6 +351,141 @@ static void test_iret_pages(void)
 	}
 }
 
+/* IRETQ at CPL 0 with the frame at KSTACK_TOP - 0x100: RIP, CS, RFLAGS, RSP, SS. Run
+ * twice without a TLB flush: the first reads the frame and the descriptors into the
+ * TLB, so the second takes the same-privilege fast path if it applies. Returns the
+ * second's vector or NO_FAULT, the first's in *first. */
+static uint64_t spare_desc; /* installed at SEL_SPARE before each run */
+static unsigned iret_cpl;   /* the CPL the IRETQ runs at (0 or 3) */
+static uint64_t gdt0_desc;  /* installed at GDT entry 0 (never used by the CPU) */
+
+static int iretq(uint64_t rip, uint16_t cs, uint64_t fl, uint16_t ss, int *first)
+{
+	struct insn ir = insn();
+	ir.osz = 3;
+	int v = NO_FAULT;
+	mode_long64(iret_cpl);
+	/* The GDT in the TLB even when the first run faults before reading it. */
+	CHECK_EQ(GUARD(lin_read(C, GDT_BASE, 3, ACC_READ | ACC_IMPLICIT)), NO_FAULT);
+	for (int i = 0; i < 2; i++) {
+		gdt_set(SEL_SPARE, spare_desc); /* the first run may have set its A bit */
+		gdt_set(0, gdt0_desc);
+		set_cpl_segs(iret_cpl, iret_cpl ? SEL_UCODE64 : SEL_CODE64,
+			     iret_cpl ? SEL_UDATA32 : SEL_DATA32);
+		cpu_set_rflags(C, RFLAGS_FIXED1);
+		C->rip = CODE_BASE;
+		uint64_t f = KSTACK_TOP - 0x100;
+		C->gpr[RSP] = f;
+		*ram64(f) = rip;
+		*ram64(f + 8) = cs;
+		*ram64(f + 16) = fl;
+		*ram64(f + 24) = 0x7777;
+		*ram64(f + 32) = ss;
+		C->nmi_blocked = true;
+		v = run_insn(exec_IRET, &ir);
+		if (i == 0)
+			*first = v;
+	}
+	return v;
+}
+
+/* SDM Vol.2 IRET "RETURN-TO-SAME-PRIVILEGE-LEVEL" in 64-bit mode: the checks of CS and
+ * SS, whether the descriptors are already in the TLB (the fast path) or not. */
+static void test_iretq_same_level(void)
+{
+	int first;
+	uint64_t fl = RFLAGS_FIXED1 | RFLAGS_IF | RFLAGS_CF | (3ULL << 12);
+	CHECK_EQ(iretq(HANDLER, SEL_CODE64, fl, SEL_DATA32, &first), NO_FAULT);
+	CHECK_EQ(first, NO_FAULT);
+	CHECK_EQ(C->rip, HANDLER);
+	CHECK_EQ(C->gpr[RSP], 0x7777);
+	CHECK_EQ(C->seg[SEG_CS].sel, SEL_CODE64);
+	CHECK_EQ(C->seg[SEG_SS].sel, SEL_DATA32);
+	CHECK_EQ(cpu_get_rflags(C), fl);      /* IF and IOPL: CPL 0 may change them */
+	CHECK(!C->nmi_blocked);
+	CHECK_EQ(C->mode, MODE_LONG64);
+	CHECK(*ram64(GDT_BASE + SEL_CODE64) & BIT(40)); /* accessed bits set */
+	CHECK(*ram64(GDT_BASE + SEL_DATA32) & BIT(40));
+	/* A null SS below CPL 3: unusable, RPL kept. */
+	CHECK_EQ(iretq(HANDLER, SEL_CODE64, RFLAGS_FIXED1, 0, &first), NO_FAULT);
+	CHECK(C->seg[SEG_SS].ar & AR_UNUSABLE);
+	CHECK_EQ(C->seg[SEG_SS].sel, 0);
+	/* Faults, each the same on both runs. */
+	CHECK_EQ(iretq(HANDLER, 0, RFLAGS_FIXED1, SEL_DATA32, &first), EXC_GP);
+	CHECK_EQ(first, EXC_GP);
+	CHECK_EQ(C->exc_error, 0);
+	CHECK_EQ(iretq(HANDLER, SEL_CODE32, RFLAGS_FIXED1, SEL_DATA32, &first), NO_FAULT);
+	CHECK_EQ(C->mode, MODE_COMPAT32);     /* a 32-bit CS: compatibility mode */
+	CHECK_EQ(iretq(0x0000800000000000ULL, SEL_CODE64, RFLAGS_FIXED1, SEL_DATA32, &first),
+		 EXC_GP);
+	CHECK_EQ(first, EXC_GP);
+	CHECK_EQ(iretq(HANDLER, SEL_CODE64, RFLAGS_FIXED1, SEL_UDATA32 & ~3, &first), EXC_GP);
+	CHECK_EQ(first, EXC_GP);
+	CHECK_EQ(C->exc_error, SEL_UDATA32 & ~3);
+	CHECK_EQ(iretq(HANDLER, SEL_CODE64, RFLAGS_FIXED1, SEL_CODE32, &first), EXC_GP);
+	CHECK_EQ(C->exc_error, SEL_CODE32);
+	CHECK_EQ(C->gpr[RSP], KSTACK_TOP - 0x100); /* nothing changed */
+	CHECK_EQ(C->rip, CODE_BASE);
+	/* Not present (accessed bits set): #NP(CS), #SS(SS). */
+	struct { uint16_t cs, ss; int vec; uint16_t err; } rows[] = {
+		{ SEL_SPARE, SEL_DATA32, EXC_NP, SEL_SPARE },
+		{ SEL_CODE64, SEL_SPARE, EXC_SS, SEL_SPARE },
+	};
+	for (unsigned i = 0; i < 2; i++) {
+		uint64_t code = mkdesc(0, 0xFFFFF, 0xB, true, 0, false, F_L | F_G);
+		uint64_t data = mkdesc(0, 0xFFFFF, 0x3, true, 0, false, F_DB | F_G);
+		spare_desc = i == 0 ? code : data;
+		CHECK_EQ(iretq(HANDLER, rows[i].cs, RFLAGS_FIXED1, rows[i].ss, &first), rows[i].vec);
+		CHECK_EQ(C->exc_error, rows[i].err);
+	}
+	/* Accessed bits clear (iretq() installs them anew for each run): the IRET sets
+	 * them in memory (SDM 3.4.5.1). */
+	spare_desc = mkdesc(0, 0xFFFFF, 0xA, true, 0, true, F_L | F_G);
+	CHECK_EQ(iretq(HANDLER, SEL_SPARE, RFLAGS_FIXED1, SEL_DATA32, &first), NO_FAULT);
+	CHECK_EQ(*ram64(GDT_BASE + SEL_SPARE), spare_desc | BIT(40));
+	CHECK_EQ(C->seg[SEG_CS].sel, SEL_SPARE);
+	spare_desc = mkdesc(0, 0xFFFFF, 0x2, true, 0, true, F_DB | F_G);
+	CHECK_EQ(iretq(HANDLER, SEL_CODE64, RFLAGS_FIXED1, SEL_SPARE, &first), NO_FAULT);
+	CHECK_EQ(*ram64(GDT_BASE + SEL_SPARE), spare_desc | BIT(40));
+	CHECK_EQ(C->seg[SEG_SS].sel, SEL_SPARE);
+	/* Rows the fast path must leave to the general path. */
+	struct { uint64_t desc; unsigned cpl; uint16_t cs, ss; int vec; uint16_t err; } gp[] = {
+		/* L = 1 with D = 1 is reserved in IA-32e mode (SDM 5.2.1) */
+		{ mkdesc(0, 0xFFFFF, 0xB, true, 0, true, F_L | F_DB | F_G), 0, SEL_SPARE,
+		  SEL_DATA32, EXC_GP, SEL_SPARE },
+		/* conforming DPL 0 code with RPL 3: an outer return, where a null SS is #GP(0) */
+		{ mkdesc(0, 0xFFFFF, 0xF, true, 0, true, F_L | F_G), 0, SEL_SPARE | 3, 0,
+		  EXC_GP, 0 },
+		/* SS RPL != CPL, read-only SS */
+		{ 0, 0, SEL_CODE64, SEL_DATA32 | 3, EXC_GP, SEL_DATA32 },
+		{ mkdesc(0, 0xFFFFF, 0x1, true, 0, true, F_DB | F_G), 0, SEL_CODE64, SEL_SPARE,
+		  EXC_GP, SEL_SPARE },
+		/* CPL 3: a null SS is #GP(0); an SS with DPL < CPL */
+		{ 0, 3, SEL_UCODE64, 3, EXC_GP, 0 },
+		{ 0, 3, SEL_UCODE64, SEL_DATA32 | 3, EXC_GP, SEL_DATA32 },
+		/* non-conforming code with DPL != RPL */
+		{ 0, 0, SEL_UCODE64 & ~3, SEL_DATA32, EXC_GP, SEL_UCODE64 & ~3 },
+	};
+	for (unsigned i = 0; i < ARRAY_SIZE(gp); i++) {
+		spare_desc = gp[i].desc;
+		iret_cpl = gp[i].cpl;
+		CHECK_EQ(iretq(HANDLER, gp[i].cs, RFLAGS_FIXED1, gp[i].ss, &first), gp[i].vec);
+		CHECK_EQ(first, gp[i].vec);
+		CHECK_EQ(C->exc_error, gp[i].err);
+	}
+	/* A null CS is #GP(0) whatever GDT entry 0 holds. */
+	gdt0_desc = mkdesc(0, 0xFFFFF, 0xB, true, 0, true, F_L | F_G);
+	CHECK_EQ(iretq(HANDLER, 0, RFLAGS_FIXED1, SEL_DATA32, &first), EXC_GP);
+	CHECK_EQ(C->exc_error, 0);
+	gdt0_desc = 0;
+	/* CPL 3 to CPL 3 with a DPL 3 SS: fine. */
+	CHECK_EQ(iretq(HANDLER, SEL_UCODE64, RFLAGS_FIXED1, SEL_UDATA32, &first), NO_FAULT);
+	CHECK_EQ(C->cpl, 3);
+	CHECK_EQ(C->seg[SEG_SS].sel, SEL_UDATA32);
+	iret_cpl = 0;
+	spare_desc = 0;
+}
+
 /* A 16-byte gate and an 8-byte descriptor across a boundary: #PF on the second page
  * (CR2 = its first byte); present, both read whole. */
 static void test_gate_desc_pages(void)
@@ -530,6 +665,7 @@ int main(void)
 	test_long_mode();
 	test_frame_pages();
 	test_iret_pages();
+	test_iretq_same_level();
 	test_gate_desc_pages();
 	test_smap_implicit();
 	test_events();

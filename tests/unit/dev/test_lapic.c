@@ -89,6 +89,8 @@ static void test_tsc_deadline(void)
 	CHECK_EQ(ack_eoi(0), 0x42, "TSC-deadline vector 0x42");
 	CHECK_EQ(lapic_tsc_deadline_read(&lapic[0]), 0, "MSR cleared after firing");
 	lapic_tsc_deadline_write(&lapic[0], 5); /* in the past */
+	CHECK(intr(0) && lapic_tsc_deadline_read(&lapic[0]) == 0,
+	      "a past deadline is pending at the WRMSR, before any timer run");
 	clock_run_timers(&clk);
 	CHECK_EQ(ack_eoi(0), 0x42, "a past deadline fires at once");
 	cpu[0].tsc_offset = 1000000; /* TSC ahead of virtual time */
@@ -176,11 +178,14 @@ static void test_priority_esr(void)
 static void test_x2apic(void)
 {
 	uint64_t v = 0;
+	wr(1, 0x20, 5u << 24); /* the xAPIC ID is writable... */
+	CHECK_EQ(rd(1, 0x20), 5u << 24, "xAPIC ID written");
 	for (int i = 0; i < 2; i++) {
 		cpu[i].apic_base |= APIC_BASE_EXTD;
 		ops->base_changed(&lapic[i], cpu[i].apic_base);
 	}
-	CHECK(ops->msr_read(&lapic[1], 0x802, &v) && v == 1, "x2APIC ID MSR = 1");
+	CHECK(ops->msr_read(&lapic[1], 0x802, &v) && v == 1,
+	      "x2APIC ID MSR = 1: the initial APIC ID, not the written one (11.12.5.1)");
 	CHECK(ops->msr_read(&lapic[0], 0x803, &v) && v == 0x50014, "version MSR");
 	CHECK(ops->msr_read(&lapic[1], 0x80D, &v) && v == 0x2, "LDR: cluster 0, bit 1");
 	CHECK(!ops->msr_read(&lapic[0], 0x80E, &v), "DFR does not exist in x2APIC: #GP");
@@ -208,6 +213,12 @@ static void test_x2apic(void)
 		ops->base_changed(&lapic[i], cpu[i].apic_base);
 	}
 	CHECK_EQ(rd(0, 0xF0), 0xFF, "re-enabled after a hardware disable: reset state");
+	wr(1, 0x20, 7u << 24);
+	cpu[1].apic_base &= ~APIC_BASE_EN;
+	ops->base_changed(&lapic[1], cpu[1].apic_base);
+	cpu[1].apic_base |= APIC_BASE_EN;
+	ops->base_changed(&lapic[1], cpu[1].apic_base);
+	CHECK_EQ(rd(1, 0x20), 1u << 24, "...and the xAPIC ID is the initial one again");
 }
 
 static uint8_t pic_ack(void *opaque)
