@@ -151,6 +151,8 @@ enum cpu_mode {
 #define CPU_EV_INIT BIT(2)
 #define CPU_EV_SIPI BIT(3)  /* vector in cpu->sipi_vector */
 #define CPU_EV_SMI BIT(4)
+#define CPU_EV_STOP BIT(5)  /* not an event: cpu_run() returns CPU_EXIT_STOP at the next
+			       instruction boundary (cpu_request_stop) */
 
 /*
  * The local APIC as the core sees it. The APIC itself is a device model (dev/lapic.c);
@@ -212,7 +214,6 @@ struct cpu {
 	uint32_t events;        /* CPU_EV_* pending */
 	uint8_t sipi_vector;
 	bool nmi_blocked;       /* from NMI delivery until the next IRET */
-	bool stop_requested;    /* cpu_run() returns CPU_EXIT_STOP at the next boundary */
 	uint64_t run_left;      /* budget left in the current cpu_run(): one unit per
 				   instruction retired or fault delivered */
 	uint64_t slice_faults;  /* faults delivered in the current cpu_run() */

@@ -152,7 +152,7 @@ void cpu_signal(struct cpu *cpu, uint32_t event, uint8_t sipi_vector)
 
 void cpu_request_stop(struct cpu *cpu)
 {
-	cpu->stop_requested = true;
+	cpu->events |= CPU_EV_STOP;
 }
 
 static const char *const mode_names[] = {

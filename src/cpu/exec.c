@@ -135,7 +135,8 @@ static void run_single(struct cpu *cpu, gva_t la, const uint8_t *p, int avail,
 	}
 }
 
-/* Events: NMI/INIT/SIPI always need a look; INTR only when IF = 1 (SDM 6.8.1). */
+/* Events: NMI/INIT/SIPI (and a stop request) always need a look; INTR only when
+ * IF = 1 (SDM 6.8.1). */
 static inline bool events_deliverable(const struct cpu *cpu)
 {
 	return (cpu->events & ~CPU_EV_INTR) ||
@@ -147,10 +148,17 @@ static void run_block(struct cpu *cpu, const struct dblock *b, const uint32_t *g
 {
 	uint64_t ip_mask = ip_mask_of[dm];
 	uint32_t gen = b->gen;
-	for (int i = 0; i < b->n; i++) {
-		if (!step(cpu, b->fn[i], &b->insn[i], ip_mask))
-			return;
-		if (unlikely(*genp != gen || cpu->stop_requested))
+	int n = b->n;
+	uint64_t rip = cpu->rip;
+	for (int i = 0; i < n; i++) {
+		const struct insn *in = &b->insn[i];
+		uint64_t seq = rip + in->len;
+		cpu->next_rip = seq & ip_mask;
+		b->fn[i](cpu, in);
+		rip = cpu->next_rip;
+		cpu->rip = rip;
+		cpu->run_left--;
+		if (unlikely(rip != seq || *genp != gen))
 			return;
 		if (unlikely(cpu->events) && events_deliverable(cpu))
 			return;
@@ -200,12 +208,11 @@ static void run_next(struct cpu *cpu)
 static enum cpu_exit run_loop(struct cpu *cpu)
 {
 	for (;;) {
-		if (unlikely(cpu->events | cpu->stop_requested | cpu->halted | cpu->shutdown |
-			     cpu->wait_for_sipi)) {
+		if (unlikely(cpu->events | cpu->halted | cpu->shutdown | cpu->wait_for_sipi)) {
 			if (cpu->shutdown)
 				return CPU_EXIT_SHUTDOWN;
-			if (cpu->stop_requested) {
-				cpu->stop_requested = false;
+			if (cpu->events & CPU_EV_STOP) {
+				cpu->events &= ~CPU_EV_STOP;
 				return CPU_EXIT_STOP;
 			}
 			if (!cpu->intr_shadow && events_deliverable(cpu))
