@@ -2,8 +2,8 @@
  * The machine's timebase and timer queue.
  *
  * Virtual time is in nanoseconds since power-on. By default it follows host monotonic
- * time. With --deterministic it is derived from retired instructions (1 instruction or
- * delivered fault = 1 ns) plus time skipped while every CPU is halted, so that a run
+ * time. With --deterministic it is derived from retired instructions (1 instruction,
+ * delivered fault or REP iteration = 1 ns) plus time skipped while every CPU is halted, so that a run
  * repeats exactly.
  * The TSC runs at CLOCK_TSC_HZ derived from virtual time.
  *
@@ -29,8 +29,9 @@ struct timer {
 struct clock {
 	bool deterministic;
 	uint64_t host_base_ns;  /* host monotonic ns at power-on */
-	/* Work done by all CPUs up to the running slice: instructions retired plus faults
-	 * delivered (each costs one unit, so a fault storm still advances time). */
+	/* Work done by all CPUs up to the running slice: instructions retired, faults
+	 * delivered and REP iterations (each one unit, so a fault storm or a long REP
+	 * still advances time). */
 	uint64_t retired;
 	/* The running CPU's slice: clock_now() counts its retired instructions too, so a
 	 * device sees exact deterministic time in the middle of a slice. */

@@ -215,8 +215,9 @@ struct cpu {
 	uint8_t sipi_vector;
 	bool nmi_blocked;       /* from NMI delivery until the next IRET */
 	uint64_t run_left;      /* budget left in the current cpu_run(): one unit per
-				   instruction retired or fault delivered */
-	uint64_t slice_faults;  /* faults delivered in the current cpu_run() */
+				   instruction retired, fault delivered or REP iteration */
+	uint64_t slice_extra;   /* units of this cpu_run() that were not retired
+				   instructions (faults delivered, REP iterations) */
 
 	struct seg seg[SEG_COUNT];
 	struct seg ldtr, tr;

@@ -230,7 +230,7 @@ enum cpu_exit cpu_run(struct cpu *cpu, uint64_t budget)
 {
 	struct clock *clock = cpu->clock;
 	cpu->run_left = budget;
-	cpu->slice_faults = 0;
+	cpu->slice_extra = 0;
 	clock->slice_left = &cpu->run_left;
 	clock->slice_budget = budget;
 	if (setjmp(cpu->fault_jmp)) {
@@ -238,16 +238,16 @@ enum cpu_exit cpu_run(struct cpu *cpu, uint64_t budget)
 		 * A delivery costs one unit of the budget, so that a guest whose every
 		 * instruction faults still gives the machine its turn back. */
 		cpu->stats.exceptions++;
-		cpu->slice_faults++;
+		cpu->slice_extra++;
 		if (cpu->run_left)
 			cpu->run_left--;
 		cpu_deliver_fault(cpu);
 	}
 	enum cpu_exit why = run_loop(cpu);
 	/* Counted here, not per instruction: the budget spent is the instructions
-	 * retired plus the faults delivered. */
+	 * retired plus the faults delivered and the extra REP iterations. */
 	uint64_t spent = budget - cpu->run_left;
-	cpu->stats.retired += spent - cpu->slice_faults;
+	cpu->stats.retired += spent - cpu->slice_extra;
 	clock->retired += spent;
 	clock->slice_left = NULL;
 	return why;

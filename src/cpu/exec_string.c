@@ -22,6 +22,18 @@
 
 #define REP_CHUNK 4096
 
+/* A REP instruction costs its iterations of the run budget (the run loop charges the
+ * first), so that --max-insns, --timeout and the other CPUs get their turn during a long
+ * string operation. They are not counted as retired instructions. */
+static void rep_charge(struct cpu *cpu, uint64_t iterations)
+{
+	uint64_t extra = iterations > 1 ? iterations - 1 : 0;
+	if (extra >= cpu->run_left)
+		extra = cpu->run_left ? cpu->run_left - 1 : 0;
+	cpu->run_left -= extra;
+	cpu->slice_extra += extra;
+}
+
 enum str_kind { S_MOVS, S_CMPS, S_STOS, S_LODS, S_SCAS, S_INS, S_OUTS };
 
 struct str {
@@ -153,22 +165,27 @@ static inline __attribute__((always_inline)) void string_op(struct cpu *cpu,
 	}
 	/* REPE (F3) stops when the operands differ, REPNE (F2) when they are equal. */
 	bool stop_on_equal = in->flags & INSN_REPNE;
-	for (int n = 0; n < REP_CHUNK; n++) {
+	/* At most the budget left (run_left is 0 only outside cpu_run(), in tests). */
+	uint64_t limit = cpu->run_left && cpu->run_left < REP_CHUNK ? cpu->run_left : REP_CHUNK;
+	uint64_t n;
+	for (n = 0; n < limit; n++) {
 		if (kind == S_MOVS || kind == S_STOS) {
 			uint64_t done = rep_fast(cpu, in, kind, cx);
 			cx -= done;
+			n += done >> 4; /* 16 fast iterations cost one of the budget */
 			if (cx == 0)
-				return;
-			n += (int)(done >> 4); /* 16 fast iterations cost one of the budget */
+				goto done;
 		}
 		bool eq = str_step(cpu, &s, kind);
 		reg_write(cpu, RCX, s.asz, false, --cx);
 		if (cx == 0)
-			return;
+			goto done;
 		if ((kind == S_CMPS || kind == S_SCAS) && eq == stop_on_equal)
-			return;
+			goto done;
 	}
 	cpu->next_rip = cpu->rip; /* not finished: come back after pending events */
+done:
+	rep_charge(cpu, n);
 }
 
 void exec_MOVS(struct cpu *cpu, const struct insn *in) { string_op(cpu, in, S_MOVS); }

@@ -115,11 +115,14 @@ struct placer {
 	uint64_t next;
 };
 
-static int place_bytes(struct placer *p, const void *data, uint64_t len, uint64_t *gpa)
+/* what names the file for the error message (NULL: the boot information). */
+static int place_bytes(struct placer *p, const void *data, uint64_t len, uint64_t *gpa,
+		       const char *what)
 {
 	if (p->next > p->bus->ram_size || len > p->bus->ram_size - p->next) {
-		fprintf(stderr, "turtles: too little memory for the kernel and its modules; "
-				"give more with -m\n");
+		fprintf(stderr, "turtles: %s: does not fit in guest RAM after the kernel; "
+				"give more memory with -m\n",
+			what ? what : "the Multiboot information");
 		return -1;
 	}
 	*gpa = p->next;
@@ -140,7 +143,12 @@ static int mb_load_modules(struct placer *pl, const char *spec, uint64_t *mods_g
 	for (char *ent = strtok_r(copy, ",", &save); ent; ent = strtok_r(NULL, ",", &save)) {
 		char path[4096];
 		size_t plen = strcspn(ent, " ");
-		if (n == 64 || plen == 0 || plen >= sizeof(path)) {
+		if (n == 64) {
+			fprintf(stderr, "turtles: --initrd: more than 64 modules\n");
+			rc = -1;
+			break;
+		}
+		if (plen == 0 || plen >= sizeof(path)) {
 			fprintf(stderr, "turtles: --initrd: bad module entry '%s'\n", ent);
 			rc = -1;
 			break;
@@ -154,9 +162,9 @@ static int mb_load_modules(struct placer *pl, const char *spec, uint64_t *mods_g
 			break;
 		}
 		pl->next = page_up(pl->next);
-		rc = place_bytes(pl, img.data, img.size, &start);
+		rc = place_bytes(pl, img.data, img.size, &start, path);
 		if (!rc)
-			rc = place_bytes(pl, ent, strlen(ent) + 1, &str);
+			rc = place_bytes(pl, ent, strlen(ent) + 1, &str, NULL);
 		if (!rc && n == 0) {
 			bi->initrd_data = img.data;
 			bi->initrd_size = img.size;
@@ -175,7 +183,7 @@ static int mb_load_modules(struct placer *pl, const char *spec, uint64_t *mods_g
 		return -1;
 	*count = n;
 	pl->next = (pl->next + 15) & ~15ULL;
-	return n ? place_bytes(pl, descs, 16ULL * n, mods_gpa) : 0;
+	return n ? place_bytes(pl, descs, 16ULL * n, mods_gpa, NULL) : 0;
 }
 
 /* A flat GDT: 0x08 32-bit code, 0x10 data, 0x18 64-bit code (SDM 3.4.5). */
@@ -185,7 +193,7 @@ static int place_gdt(struct placer *pl, uint64_t *gpa)
 		0, 0x00CF9B000000FFFFULL, 0x00CF93000000FFFFULL, 0x00AF9B000000FFFFULL,
 	};
 	pl->next = (pl->next + 15) & ~15ULL;
-	return place_bytes(pl, gdt, sizeof(gdt), gpa);
+	return place_bytes(pl, gdt, sizeof(gdt), gpa, NULL);
 }
 
 static int mb_build_info(struct placer *pl, const struct vmm_options *opt,
@@ -202,8 +210,8 @@ static int mb_build_info(struct placer *pl, const struct vmm_options *opt,
 	pl->next = page_up(pl->next);
 	uint64_t mbi_gpa = pl->next;
 	pl->next += MBI_SIZE;
-	if (place_bytes(pl, bi->cmdline, clen, &cmd) ||
-	    place_bytes(pl, "turtles", 8, &name))
+	if (place_bytes(pl, bi->cmdline, clen, &cmd, NULL) ||
+	    place_bytes(pl, "turtles", 8, &name, NULL))
 		return -1;
 	pl->next = (pl->next + 7) & ~7ULL;
 	mmap = pl->next;
@@ -249,7 +257,7 @@ static int place_identity_map(struct placer *pl, uint64_t *cr3)
 	}
 	*cr3 = base;
 	uint64_t gpa;
-	return place_bytes(pl, tables, sizeof(tables), &gpa);
+	return place_bytes(pl, tables, sizeof(tables), &gpa, NULL);
 }
 
 int loader_load(struct bus *bus, const struct vmm_options *opt, struct boot_info *bi)
