@@ -133,6 +133,20 @@ int decode_vex(struct dctx *c, struct insn *in, uint8_t escape)
 	return decode_finish(c, in, d, attr, opc, ud || d == &ud_row);
 }
 
+/* EVEX and XOP carry inverted R, X, B in bits 7:5 of their first payload byte (only
+ * meaningful in 64-bit mode) and replace REX; both are #UD here, decoded for length. */
+static void vex_like_prefix(struct dctx *c, struct insn *in, uint8_t p0)
+{
+	bool m64 = c->mode == DMODE_64;
+	c->rexr = m64 && !(p0 & 0x80);
+	c->rexx = m64 && !(p0 & 0x40);
+	c->rexb = m64 && !(p0 & 0x20);
+	c->rex = 0;
+	c->rexw = 0;
+	c->lock = 0;
+	in->flags = (uint16_t)((in->flags & ~(INSN_REX | INSN_REXW)) | INSN_VEX);
+}
+
 int decode_evex(struct dctx *c, struct insn *in)
 {
 	/* 62 P0 P1 P2 opcode ModRM: P0 = R X B R' 0 m m m, P1 = W vvvv 1 pp. */
@@ -142,17 +156,7 @@ int decode_evex(struct dctx *c, struct insn *in)
 	uint8_t opc = (uint8_t)dfetch(c, 1);
 	uint8_t map = p0 & 7;
 
-	if (c->mode == DMODE_64) {
-		c->rexr = !(p0 & 0x80);
-		c->rexx = !(p0 & 0x40);
-		c->rexb = !(p0 & 0x20);
-	} else {
-		c->rexr = c->rexx = c->rexb = 0;
-	}
-	c->rex = 0;
-	c->rexw = 0;
-	c->lock = 0;
-	in->flags = (uint16_t)((in->flags & ~(INSN_REX | INSN_REXW)) | INSN_VEX);
+	vex_like_prefix(c, in, p0);
 
 	uint32_t attr = A_MODRM;
 	if (map == 3 || (map == 1 && map1_has_imm8(opc)))
@@ -171,17 +175,7 @@ int decode_xop(struct dctx *c, struct insn *in)
 	uint8_t opc = (uint8_t)dfetch(c, 1);
 	uint8_t map = p0 & 0x1F;
 
-	if (c->mode == DMODE_64) {
-		c->rexr = !(p0 & 0x80);
-		c->rexx = !(p0 & 0x40);
-		c->rexb = !(p0 & 0x20);
-	} else {
-		c->rexr = c->rexx = c->rexb = 0;
-	}
-	c->rex = 0;
-	c->rexw = 0;
-	c->lock = 0;
-	in->flags = (uint16_t)((in->flags & ~(INSN_REX | INSN_REXW)) | INSN_VEX);
+	vex_like_prefix(c, in, p0);
 
 	uint32_t attr = A_MODRM;
 	if (map == 8)
