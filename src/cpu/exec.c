@@ -123,16 +123,12 @@ static void run_single(struct cpu *cpu, gva_t la, const uint8_t *p, int avail,
 		cpu_gp(cpu, 0); /* SDM 5.3: fetch beyond the CS limit */
 	bool tf = cpu->rflags & RFLAGS_TF;
 	/* The shadow covers the boundary before this instruction only (SDM 6.8.3); an
-	 * STI or MOV SS here sets a new one. */
-	uint8_t shadow = cpu->intr_shadow;
+	 * STI or MOV SS here sets a new one, which also suppresses this instruction's
+	 * single-step trap (MOV SS) but not the next one's. */
 	cpu->intr_shadow = 0;
 	step(cpu, exec_generic(in.op), &in, ip_mask_of[dm]);
-	if (unlikely(tf)) {
-		uint8_t mine = cpu->intr_shadow;
-		cpu->intr_shadow = mine | shadow; /* for the MOV-SS trap rule */
+	if (unlikely(tf))
 		cpu_single_step_trap(cpu);
-		cpu->intr_shadow = mine;
-	}
 }
 
 /* Events: NMI/INIT/SIPI (and a stop request) always need a look; INTR only when
