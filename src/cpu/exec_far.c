@@ -99,20 +99,26 @@ void exec_JMP_FAR(struct cpu *cpu, const struct insn *in)
 
 /* --- CALL far ------------------------------------------------------------------ */
 
+/* Push the return CS:IP on the current stack (both writes checked before rSP moves). */
+static void push_return(struct cpu *cpu, int w)
+{
+	struct stk s;
+	stk_current(cpu, &s);
+	stk_push(cpu, &s, w, cpu->seg[SEG_CS].sel);
+	stk_push(cpu, &s, w, cpu->next_rip);
+	stk_commit(cpu, &s);
+}
+
 void exec_CALL_FAR(struct cpu *cpu, const struct insn *in)
 {
 	uint16_t sel;
 	uint64_t off, d[2];
 	int w = 1 << in->osz;
-	struct stk s;
 	far_operand(cpu, in, &sel, &off);
 	if (!cpu_is_prot(cpu)) {
 		if (off > cpu->seg[SEG_CS].limit)
 			cpu_gp(cpu, 0);
-		stk_current(cpu, &s);
-		stk_push(cpu, &s, w, cpu->seg[SEG_CS].sel);
-		stk_push(cpu, &s, w, cpu->next_rip);
-		stk_commit(cpu, &s);
+		push_return(cpu, w);
 		seg_load_real(cpu, SEG_CS, sel);
 		cpu->next_rip = off;
 		return;
@@ -122,10 +128,7 @@ void exec_CALL_FAR(struct cpu *cpu, const struct insn *in)
 		far_check_code(cpu, sel, d);
 		if (!far_target_ok(cpu, d, off))
 			cpu_gp(cpu, 0);
-		stk_current(cpu, &s);
-		stk_push(cpu, &s, w, cpu->seg[SEG_CS].sel);
-		stk_push(cpu, &s, w, cpu->next_rip);
-		stk_commit(cpu, &s);
+		push_return(cpu, w);
 		far_enter(cpu, sel, d, cpu->cpl, off);
 		return;
 	}

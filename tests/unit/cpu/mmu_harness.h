@@ -35,29 +35,7 @@
 static struct bus B;
 static struct cpu *C;
 static gpa_t pt_next;
-static int n_pass, n_fail;
-
-#define CHECK(cond)                                                              \
-	do {                                                                     \
-		if (cond) {                                                      \
-			n_pass++;                                                \
-		} else {                                                         \
-			n_fail++;                                                \
-			fprintf(stderr, "%s:%d: FAIL %s\n", __FILE__, __LINE__, #cond); \
-		}                                                                \
-	} while (0)
-
-#define CHECK_EQ(a, b)                                                           \
-	do {                                                                     \
-		uint64_t a_ = (uint64_t)(a), b_ = (uint64_t)(b);                 \
-		if (a_ == b_) {                                                  \
-			n_pass++;                                                \
-		} else {                                                         \
-			n_fail++;                                                \
-			fprintf(stderr, "%s:%d: FAIL %s == %s: 0x%" PRIx64 " != 0x%" PRIx64 "\n", \
-				__FILE__, __LINE__, #a, #b, a_, b_);             \
-		}                                                                \
-	} while (0)
+#include "check.h"
 
 /* An access that must raise #PF with this error code and CR2. */
 #define CHECK_PF(call, err, cr2)                                                 \
