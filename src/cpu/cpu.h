@@ -18,6 +18,7 @@
 #include "cpu/insn.h"
 #include "cpu/tlb.h"
 #include "cpu/types.h"
+#include "cpu/vmx/vmx_state.h"
 
 /* General-purpose registers, SDM Vol.1 3.4.1 numbering (ModRM/REX order). */
 enum { RAX, RCX, RDX, RBX, RSP, RBP, RSI, RDI, R8, R9, R10, R11, R12, R13, R14, R15 };
@@ -253,6 +254,8 @@ struct cpu {
 	struct clock *clock;
 	const struct cpu_apic_ops *apic_ops;
 	void *apic;
+
+	struct cpu_vmx vmx;     /* VMX operation (cpu/vmx/vmx_state.h) */
 
 	struct tlb tlb;
 	struct dcache *dcache;  /* shared by the machine's CPUs (keyed by physical address) */

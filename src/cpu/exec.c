@@ -16,6 +16,7 @@
 
 #include "cpu/dcache.h"
 #include "cpu/exec_fast.h"
+#include "cpu/vmx/vmx_internal.h"
 
 /*
  * Ops after which a block ends: control transfers, and everything that may change the
@@ -72,9 +73,26 @@ static void decode_across_pages(struct cpu *cpu, gva_t la, const uint8_t *p, int
 		cpu_gp(cpu, 0); /* SDM Vol.2 2.3.11: over 15 bytes is #GP(0) */
 }
 
+/* The handler bound to a decoded instruction. In VMX non-root operation every op that
+ * a VM-execution control can intercept goes through vmx_intercepted() first (SDM
+ * 27.1.2, 27.1.3); blocks decoded in non-root operation are cached under their own
+ * tag (dcache_key), so root-mode code never pays for the check. */
+static inline exec_fn bind_handler(const struct cpu *cpu, const struct insn *in, bool fast)
+{
+	if (unlikely(cpu->vmx.non_root) && op_intercept[in->op] != IC_NONE)
+		return vmx_intercepted;
+	return fast ? exec_select(in) : exec_generic(in->op);
+}
+
+static inline uint64_t dcache_key(const struct cpu *cpu, gpa_t gpa, enum decode_mode dm)
+{
+	return dcache_tag(gpa, dm) | (uint64_t)cpu->vmx.non_root << 59;
+}
+
 /* Decode a block starting at p; returns the number of instructions (0 if the first one
  * does not fit in the page or is over-long: the caller then decodes it alone). */
-static int build_block(struct dblock *b, const uint8_t *p, int avail, enum decode_mode dm)
+static int build_block(const struct cpu *cpu, struct dblock *b, const uint8_t *p, int avail,
+		       enum decode_mode dm)
 {
 	int n = 0, off = 0;
 	while (n < DBLOCK_MAX && off < avail) {
@@ -82,7 +100,7 @@ static int build_block(struct dblock *b, const uint8_t *p, int avail, enum decod
 		int len = decode(p + off, avail - off, dm, in);
 		if (len < 0)
 			break;
-		b->fn[n] = exec_select(in);
+		b->fn[n] = bind_handler(cpu, in, true);
 		n++;
 		off += len;
 		if (block_ends[in->op])
@@ -126,7 +144,7 @@ static void run_single(struct cpu *cpu, gva_t la, const uint8_t *p, int avail,
 	 * STI or MOV SS here sets a new one, which also suppresses this instruction's
 	 * single-step trap (MOV SS) but not the next one's. */
 	cpu->intr_shadow = 0;
-	step(cpu, exec_generic(in.op), &in, ip_mask_of[dm]);
+	step(cpu, bind_handler(cpu, &in, false), &in, ip_mask_of[dm]);
 	if (unlikely(tf))
 		cpu_single_step_trap(cpu);
 }
@@ -179,11 +197,11 @@ static void run_next(struct cpu *cpu)
 	}
 	struct dcache *dc = cpu->dcache;
 	struct dblock *b = dcache_slot(dc, gpa);
-	uint64_t tag = dcache_tag(gpa, dm);
+	uint64_t tag = dcache_key(cpu, gpa, dm);
 	if (unlikely(b->tag != tag || b->gen != bus->page_gen[pfn])) {
 		dc->misses++;
 		b->tag = 0;
-		if (!build_block(b, p, avail, dm)) {
+		if (!build_block(cpu, b, p, avail, dm)) {
 			run_single(cpu, la, p, avail, dm);
 			return;
 		}

@@ -1,24 +1,12 @@
 /*
- * VMX instructions: #UD until the VMX issue implements them (this file is the one
- * place to replace). Without VMX (CPUID.1:ECX.VMX = 0, CR4.VMXE reserved), every VMX
+ * VMX instructions: #UD until the VMX issue implements them (being replaced by
+ * the VMX implementation). Without VMX (CPUID.1:ECX.VMX = 0, CR4.VMXE reserved), every VMX
  * instruction is #UD (SDM Vol.3C 31.3 "VMX Instructions": #UD outside VMX operation,
  * which cannot be entered). VMFUNC is #UD outside VMX non-root operation.
  */
 #include "cpu/exec.h"
 
 void exec_VMCALL(struct cpu *cpu, const struct insn *in)
-{
-	(void)in;
-	cpu_ud(cpu);
-}
-
-void exec_VMLAUNCH(struct cpu *cpu, const struct insn *in)
-{
-	(void)in;
-	cpu_ud(cpu);
-}
-
-void exec_VMRESUME(struct cpu *cpu, const struct insn *in)
 {
 	(void)in;
 	cpu_ud(cpu);
