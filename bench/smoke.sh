@@ -24,7 +24,11 @@ cases=(
   "randmem   n=1000,size=128m            0xdbcce5d8464b565a"
   "pagefault n=100                       0xcdab8c75b9187850"
   "portio    n=1000                      0x000000000007a314"
+  "cpuid     n=1000                      0x000000000007a314"
+  "mmio      n=1000                      0x0000000000880020"
+  "hltwake   n=1000                      0x00000000000003e8"
 )
+# vmcall needs a hypervisor underneath (it is #UD on bare x86): level-1 runs only.
 
 run() { # kernel args -> exit status of the emulator, output in $out
   local k=$1 args=$2 rc=0

@@ -8,7 +8,9 @@
 #include <stdint.h>
 #include <stdbool.h>
 
-#define BIT(n) (1ull << (n))
+/* Spelled as in src/cpu/types.h, so that kernels may include the data-only VMX
+ * header cpu/vmx/vmx_arch.h without a macro redefinition. */
+#define BIT(n) (1ULL << (n))
 
 /* RFLAGS, SDM Vol.1 3.4.3 */
 #define FL_CF BIT(0)

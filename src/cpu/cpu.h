@@ -154,6 +154,12 @@ enum cpu_mode {
 #define CPU_EV_SMI BIT(4)
 #define CPU_EV_STOP BIT(5)  /* not an event: cpu_run() returns CPU_EXIT_STOP at the next
 			       instruction boundary (cpu_request_stop) */
+#define CPU_EV_DBTRAP BIT(6) /* not an event: a trap-class #DB is pending (cpu->dbg, debug.h) */
+#define CPU_EV_VMEXIT BIT(7) /* not an event: a VM exit to a native VMM happened; cpu_run()
+				returns CPU_EXIT_VMEXIT (cpu/vmx/vmx_run.c) */
+#define CPU_EV_VMX BIT(8)    /* not an event: VMX non-root operation wants a look at every
+				instruction boundary (MTF, interrupt/NMI windows, an expired
+				preemption timer: cpu/vmx/vmx_events.c) */
 
 /*
  * The local APIC as the core sees it. The APIC itself is a device model (dev/lapic.c);
@@ -194,6 +200,17 @@ struct cpu_stats {
 
 struct machine_cpus; /* the vmm's list, for IPIs and broadcast */
 
+/* Hardware breakpoints (debug.c, SDM 18.2-18.3): what DR0-DR3, DR7 and CR4.DE arm,
+ * recomputed by debug_update() on every write to them, and the trap-class debug
+ * conditions not yet delivered, in the DR6 layout (B0-B3, BD, BS, BT). */
+struct cpu_dbg {
+	uint8_t armed;          /* DBG_EXEC | DBG_DATA | DBG_IO: kinds with an enabled breakpoint */
+	uint8_t npages;         /* entries of page[] in use */
+	uint32_t hits;          /* conditions met by the current instruction */
+	uint32_t pending;       /* met earlier: held by a MOV SS shadow, or a task switch's T */
+	gva_t page[8];          /* linear pages kept off the TLB fast path (tlb_retag_page) */
+};
+
 struct cpu {
 	/* Hot state first. */
 	uint64_t gpr[16];
@@ -226,6 +243,7 @@ struct cpu {
 
 	uint64_t cr0, cr2, cr3, cr4, xcr0;
 	uint64_t dr[8];         /* DR4/DR5 alias DR6/DR7 when CR4.DE = 0 */
+	struct cpu_dbg dbg;     /* breakpoints armed and #DB traps pending (debug.h) */
 	uint64_t efer;
 
 	/* MSRs, SDM Vol.4 Table 2-2. */
@@ -279,10 +297,15 @@ enum cpu_exit {
 	CPU_EXIT_HALTED,    /* in HLT or wait-for-SIPI with nothing to wake it */
 	CPU_EXIT_SHUTDOWN,  /* triple fault */
 	CPU_EXIT_STOP,      /* a device asked the machine to stop (debug-exit, reset) */
+	CPU_EXIT_VMEXIT,    /* VMX non-root operation ended in a VM exit to a native VMM
+			       (vmx_run_native() returns to vmx_vmlaunch's caller) */
 };
 
 /* Execute up to budget instructions; returns early on halt, shutdown or stop. */
 enum cpu_exit cpu_run(struct cpu *cpu, uint64_t budget);
+/* Inside cpu_run(): end the running slice after at most max_left more units (the
+ * VMX-preemption timer bounds non-root slices this way). No-op outside a slice. */
+void cpu_shorten_slice(struct cpu *cpu, uint64_t max_left);
 
 /* Device side: assert or deassert the INTR line; raise NMI, INIT, SIPI. */
 void cpu_set_intr(struct cpu *cpu, bool asserted);

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "cpu/cpuid.h"
+#include "cpu/debug.h"
 #include "cpu/sys.h"
 
 #define PAT_DEFAULT 0x0007040600070406ULL /* SDM 13.12.4, Table 13-12: WB WT UC- UC */
@@ -46,6 +47,7 @@ static void reset_common(struct cpu *cpu)
 	memset(cpu->dr, 0, sizeof(cpu->dr));
 	cpu->dr[6] = 0xFFFF0FF0;
 	cpu->dr[7] = 0x400;
+	debug_reset(cpu); /* no breakpoint armed, no #DB trap pending */
 	cpu->efer = 0;
 	cpu->halted = false;
 	cpu->wait_for_sipi = !cpu->bsp; /* APs wait for SIPI (SDM 10.4.1) */
@@ -74,6 +76,16 @@ void cpu_reset(struct cpu *cpu)
 	cpu->apic_base = APIC_BASE_DEFAULT | (cpu->bsp ? APIC_BASE_BSP : 0);
 	cpu->misc_enable = MISC_ENABLE_DEFAULT;
 	cpu->feature_control = 0;
+	/* RESET leaves VMX operation that software entered with VMXON (there is no VMXON
+	 * region or current VMCS after power-up, SDM 25.7, 32.3 VMPTRST); L0's native VMX
+	 * operation belongs to the hypervisor's vCPU, not to the guest's reset. */
+	if (cpu->vmx.host != VMX_HOST_NATIVE) {
+		cpu->vmx.host = VMX_HOST_NONE;
+		cpu->vmx.non_root = false;
+		cpu->vmx.vmxon_ptr = 0;
+		cpu->vmx.current = NULL;
+		cpu->vmx.current_ptr = VMX_NO_VMCS;
+	}
 	cpu->spec_ctrl = 0;
 	cpu->debugctl = 0;
 	cpu->mtrr_cap = MTRRCAP_DEFAULT;

@@ -11,8 +11,14 @@
  *     SSE4.2 without SSE would make software use PCMPxSTRx, so SSE4.2 is not
  *     advertised and CRC32 raises #UD: the executor checks FEAT_SSE4_2.
  *   - MONITOR/MWAIT are not advertised (#UD); idle is HLT.
- *   - VMX is off until the VMX issue flips FEAT_VMX.
- *   - No performance counters: leaf 0AH is zero, RDPMC #GP.
+ *   - VMX (CPUID.1:ECX.VMX = 1): one level, exactly what cpu/vmx/vmx_caps.h lists.
+ *   - No performance counters, but architectural performance monitoring version 2
+ *     (leaf 0AH: EAX = 2, zero general-purpose and zero fixed-function counters),
+ *     because the VM-entry/VM-exit controls that load IA32_PERF_GLOBAL_CTRL are
+ *     advertised and that MSR exists from version 2 (SDM Vol.4 Table 2-2; SDM
+ *     20.2.2). With no counters every bit of IA32_PERF_GLOBAL_CTRL is reserved: it
+ *     reads 0 and only 0 may be written or loaded (msr.c). RDPMC has no valid
+ *     counter and raises #GP(0).
  *   - Topology: nr_cpus cores in one package, one thread per core; x2APIC ID = cpu->id
  *     (leaves 1, 4, 0BH, 1FH agree).
  *   - MAXPHYADDR = CPU_MAXPHYADDR (39), linear 48 bits.
@@ -147,6 +153,9 @@ static void basic_leaf(struct cpu *cpu, uint32_t leaf, uint32_t sub, uint32_t ou
 		break;
 	case 1: leaf_1(cpu, out); break;
 	case 2: out[CPUID_EAX] = 0x00FF0001; break; /* FFH: use leaf 4 */
+	/* Architectural perfmon version 2 with no counters (see the top of this file):
+	 * EAX[7:0] version, EAX[15:8] = 0 GP counters, EDX[4:0] = 0 fixed counters. */
+	case 0xA: out[CPUID_EAX] = 2; break;
 	case 4: leaf_4(cpu, sub, out); break;
 	case 6: feature_bits(6, 0, out); break;
 	case 7:

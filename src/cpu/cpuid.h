@@ -46,7 +46,7 @@ enum cpuid_reg { CPUID_EAX, CPUID_EBX, CPUID_ECX, CPUID_EDX };
 	/* leaf 1 ECX */ \
 	FEATURE(SSE3, 1, 0, CPUID_ECX, 0, 0) \
 	FEATURE(MONITOR, 1, 0, CPUID_ECX, 3, 0)    /* MONITOR/MWAIT #UD */ \
-	FEATURE(VMX, 1, 0, CPUID_ECX, 5, 0)        /* the VMX issue turns this on */ \
+	FEATURE(VMX, 1, 0, CPUID_ECX, 5, 1)        /* VMX: cpu/vmx/, SDM ch.25-32 */ \
 	FEATURE(SMX, 1, 0, CPUID_ECX, 6, 0)        /* GETSEC #UD */ \
 	FEATURE(SSSE3, 1, 0, CPUID_ECX, 9, 0) \
 	FEATURE(CX16, 1, 0, CPUID_ECX, 13, 1) \

@@ -1,21 +1,23 @@
 /*
  * Raising exceptions, the double-fault and shutdown rules, pending events at
- * instruction boundaries, and the single-step trap (SDM Vol.3A ch.6, 17.3.1.4).
- * Delivery through the IDT itself is idt.c.
+ * instruction boundaries, and the single-step trap (SDM Vol.3A ch.6, 18.3.1.4).
+ * Delivery through the IDT itself is idt.c; breakpoints and the other debug
+ * exceptions are debug.c, whose pending #DB traps are delivered here.
  *
- * Not implemented (documented limits): data and I/O breakpoints (DR0-DR3 and DR7 are
- * stored by MOV DR but never match), instruction breakpoints, SMI/SMM (an SMI is
- * dropped), machine checks (#MC is never raised), the BTF block-step mode.
+ * Not implemented (documented limits): SMI/SMM (an SMI is dropped), machine checks
+ * (#MC is never raised), the BTF block-step mode.
  */
 #include <string.h>
 
+#include "cpu/debug.h"
 #include "cpu/sys.h"
+#include "cpu/vmx/vmx_internal.h"
 
 _Noreturn void cpu_exception(struct cpu *cpu, int vector, uint32_t error_code)
 {
 	cpu->exc_vector = (uint8_t)vector;
 	cpu->exc_error = error_code;
-	longjmp(cpu->fault_jmp, 1);
+	longjmp(cpu->fault_jmp, CPU_UNWIND_FAULT);
 }
 
 _Noreturn void cpu_page_fault(struct cpu *cpu, gva_t addr, uint32_t error_code)
@@ -56,6 +58,8 @@ static bool makes_double_fault(int first, int second)
  * stays EXC_DF for the report (cpu_dump). */
 static void enter_shutdown(struct cpu *cpu)
 {
+	if (unlikely(cpu->vmx.non_root))
+		vmx_triple_fault_exit(cpu); /* SDM 27.2: exit reason 2, not a shutdown */
 	cpu->shutdown = true;
 	cpu->halted = true;
 	cpu->delivering = EXC_DF;
@@ -65,12 +69,18 @@ void cpu_deliver_fault(struct cpu *cpu)
 {
 	jmp_buf outer;
 	memcpy(outer, cpu->fault_jmp, sizeof(jmp_buf));
+	debug_drop_hits(cpu); /* the faulting instruction did not complete */
 	/* The event whose delivery the recorded fault interrupted (-1: none, or a
 	 * benign event such as an interrupt or INT n). */
 	volatile int first = cpu->delivering;
 	for (;;) {
 		volatile int vector = cpu->exc_vector;
 		volatile uint32_t err = cpu->exc_error;
+		/* SDM 27.2.1: in VMX non-root operation the exception bitmap is consulted
+		 * before the double-fault rules (the exit reports the event being
+		 * delivered as IDT-vectoring information). */
+		if (unlikely(cpu->vmx.non_root))
+			vmx_exception_exit_check(cpu, vector, err, false);
 		if (first == EXC_DF) {
 			enter_shutdown(cpu);
 			break;
@@ -78,12 +88,24 @@ void cpu_deliver_fault(struct cpu *cpu)
 		if (first >= 0 && makes_double_fault(first, vector)) {
 			vector = EXC_DF;
 			err = 0; /* SDM 6.15: #DF pushes an error code of 0 */
+			/* SDM 29.2.4: a #DF that exits does so directly, not "during
+			 * delivery" of the events that made it. */
+			if (unlikely(cpu->vmx.non_root))
+				vmx_exception_exit_check(cpu, EXC_DF, 0, true);
 		}
 		if (vector == EXC_PF)
 			cpu->cr2 = cpu->exc_cr2; /* SDM 4.7: CR2 holds the faulting address */
-		if (setjmp(cpu->fault_jmp) == 0) {
+		switch (setjmp(cpu->fault_jmp)) {
+		case 0:
 			cpu_deliver_event(cpu, vector, EVENT_HW_EXCEPTION, err);
 			cpu->delivering = -1;
+			memcpy(cpu->fault_jmp, outer, sizeof(jmp_buf));
+			return;
+		case CPU_UNWIND_VMEXIT: /* the delivery ended in a VM exit: nothing more */
+			cpu->delivering = -1;
+			memcpy(cpu->fault_jmp, outer, sizeof(jmp_buf));
+			longjmp(cpu->fault_jmp, CPU_UNWIND_VMEXIT);
+		default:
 			break;
 		}
 		first = cpu->delivering; /* a fault while delivering 'vector' */
@@ -93,7 +115,7 @@ void cpu_deliver_fault(struct cpu *cpu)
 
 void cpu_single_step_trap(struct cpu *cpu)
 {
-	/* INT n/INT3/INTO/INT1 clear TF and are not followed by a trap (SDM 17.3.1.4). */
+	/* INT n/INT3/INTO/INT1 clear TF and are not followed by a trap (SDM 18.3.1.4). */
 	if (cpu->tf_no_trap) {
 		cpu->tf_no_trap = false;
 		return;
@@ -102,10 +124,20 @@ void cpu_single_step_trap(struct cpu *cpu)
 	 * is still set, so the next instruction traps. */
 	if (cpu->intr_shadow && (cpu->intr_shadow_kind & SHADOW_MOVSS))
 		return;
-	cpu->dr[6] |= BIT(14); /* DR6.BS (SDM 17.2.3) */
-	/* A trap: RIP already points to the next instruction. A fault while delivering
-	 * it unwinds to the run loop with delivering = #DB (benign: handled serially). */
-	cpu_deliver_event(cpu, EXC_DB, EVENT_HW_EXCEPTION, NO_ERROR_CODE);
+	/* A trap: RIP already points to the next instruction. DR6.BS (SDM 18.2.3), with
+	 * the data/I-O breakpoints and task-switch trap of the same instruction in one
+	 * #DB (debug.c). A fault while delivering it unwinds to the run loop with
+	 * delivering = #DB (benign: handled serially). */
+	debug_deliver_trap(cpu, DR6_BS);
+}
+
+/* An NMI or interrupt was just delivered: a #DB trap its delivery raised (the T flag
+ * of a task-gate's TSS, SDM 18.3.1.5; a data breakpoint on the frame) comes before the
+ * handler's first instruction. */
+static void after_event(struct cpu *cpu)
+{
+	if (unlikely(cpu->events & CPU_EV_DBTRAP))
+		debug_deliver_trap(cpu, 0);
 }
 
 /* SIPI: start at vector << 12 in real mode (SDM 10.4.4.1; 11.6.1 "Start-up IPI"). */
@@ -127,7 +159,7 @@ static bool handle_init_sipi(struct cpu *cpu)
 {
 	uint32_t ev = cpu->events;
 	cpu->events &= ~CPU_EV_SMI; /* no SMM: an SMI is dropped */
-	if (ev & CPU_EV_INIT) {
+	if ((ev & CPU_EV_INIT) && !vmx_init_blocked(cpu)) {
 		/* A SIPI still pending arrived after this INIT (cpu_signal() drops the
 		 * earlier ones): keep it for the wait-for-SIPI state INIT enters, as an
 		 * INIT-SIPI pair sent back to back must start the AP (SDM 10.4.4.1). */
@@ -147,6 +179,9 @@ static bool handle_init_sipi(struct cpu *cpu)
 
 bool cpu_handle_events(struct cpu *cpu)
 {
+	/* VMX non-root operation has its own priorities and exits (vmx_events.c). */
+	if (unlikely(cpu->vmx.non_root))
+		return vmx_handle_events(cpu);
 	if (cpu->events & (CPU_EV_INIT | CPU_EV_SIPI | CPU_EV_SMI)) {
 		if (handle_init_sipi(cpu))
 			return true;
@@ -155,10 +190,19 @@ bool cpu_handle_events(struct cpu *cpu)
 	if (cpu->wait_for_sipi || cpu->shutdown)
 		return false;
 	bool shadow = cpu->intr_shadow != 0; /* SDM 6.8.3: blocks NMI and INTR too */
+	/* SDM 6.9 Table 6-2: traps on the previous instruction (priority 4: breakpoints,
+	 * single-step) come before NMI (5) and INTR (6); MOV SS holds them over the next
+	 * instruction (SDM 6.8.3), STI does not. */
+	if ((cpu->events & CPU_EV_DBTRAP) &&
+	    !(shadow && (cpu->intr_shadow_kind & SHADOW_MOVSS))) {
+		debug_deliver_trap(cpu, 0);
+		return true;
+	}
 	if ((cpu->events & CPU_EV_NMI) && !cpu->nmi_blocked && !shadow) {
 		cpu->events &= ~CPU_EV_NMI;
 		cpu->halted = false; /* SDM Vol.2 HLT: NMI resumes execution */
 		cpu_deliver_event(cpu, EXC_NMI, EVENT_NMI, NO_ERROR_CODE);
+		after_event(cpu);
 		return true;
 	}
 	/* Maskable interrupts need RFLAGS.IF = 1 and no shadow; with IF = 0 an INTR does
@@ -170,6 +214,7 @@ bool cpu_handle_events(struct cpu *cpu)
 			return false; /* withdrawn before the acknowledge: nothing happens */
 		cpu->halted = false;
 		cpu_deliver_event(cpu, vector, EVENT_EXTERNAL, NO_ERROR_CODE);
+		after_event(cpu);
 		return true;
 	}
 	return false;

@@ -21,6 +21,12 @@ enum event_type {
 	EVENT_SW_EXC = 6,     /* INT3, INTO */
 };
 
+/* The values cpu->fault_jmp is longjmp'd with: a fault to deliver (cpu_exception), or
+ * a VM exit that ended the instruction or event delivery (vmx_exit_unwind: nothing
+ * to deliver, the run loop goes on in the VMM or returns to a native one). */
+#define CPU_UNWIND_FAULT 1
+#define CPU_UNWIND_VMEXIT 2
+
 /* Raise a fault or trap for the current instruction. error_code = NO_ERROR_CODE for
  * vectors without one. Never returns. */
 _Noreturn void cpu_exception(struct cpu *cpu, int vector, uint32_t error_code);
@@ -53,7 +59,7 @@ void cpu_deliver_event(struct cpu *cpu, int vector, enum event_type type,
 void cpu_deliver_fault(struct cpu *cpu);
 
 /* The run loop calls this after an instruction that began with RFLAGS.TF = 1: the
- * single-step #DB trap (SDM 17.3.1.4), delivered before any other pending event. */
+ * single-step #DB trap (SDM 18.3.1.4), delivered before any other pending event. */
 void cpu_single_step_trap(struct cpu *cpu);
 
 /*

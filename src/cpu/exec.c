@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "cpu/dcache.h"
+#include "cpu/debug.h"
 #include "cpu/exec_fast.h"
 #include "cpu/vmx/vmx_internal.h"
 
@@ -126,7 +127,8 @@ static inline bool step(struct cpu *cpu, exec_fn fn, const struct insn *in,
 
 /*
  * One instruction on its own: single-stepping, the instruction in an STI/MOV-SS
- * shadow, one that crosses a page or runs outside RAM, or one near the CS limit.
+ * shadow, one that crosses a page or runs outside RAM, or one near the CS limit; and
+ * one on a page with an instruction breakpoint (debug.h).
  */
 static void run_single(struct cpu *cpu, gva_t la, const uint8_t *p, int avail,
 		       enum decode_mode dm)
@@ -143,18 +145,34 @@ static void run_single(struct cpu *cpu, gva_t la, const uint8_t *p, int avail,
 	/* The shadow covers the boundary before this instruction only (SDM 6.8.3); an
 	 * STI or MOV SS here sets a new one, which also suppresses this instruction's
 	 * single-step trap (MOV SS) but not the next one's. */
+	if (unlikely(cpu->vmx.non_root)) {
+		/* An exit before this instruction completes saves the blocking it
+		 * started in (SDM 29.3.4, vmx_exit_state.c). */
+		cpu->vmx.insn_shadow_kind = cpu->intr_shadow ? cpu->intr_shadow_kind : 0;
+		cpu->vmx.insn_shadow_rip = cpu->rip;
+		cpu->vmx.insn_shadow_left = cpu->run_left;
+	}
 	cpu->intr_shadow = 0;
+	debug_insn_begin(cpu); /* RF = 0 from here on (SDM 18.3.1.1) */
 	step(cpu, bind_handler(cpu, &in, false), &in, ip_mask_of[dm]);
+	/* intr_shadow_kind told the handler which shadow it ran in (VMLAUNCH/VMRESUME:
+	 * VMfailValid(26) under MOV SS, SDM 32.3); it is 0 again unless the instruction
+	 * set a new shadow. The fault path below clears it too. */
+	if (!cpu->intr_shadow)
+		cpu->intr_shadow_kind = 0;
 	if (unlikely(tf))
 		cpu_single_step_trap(cpu);
 }
 
 /* Events: NMI/INIT/SIPI (and a stop request) always need a look; INTR only when
- * IF = 1 (SDM 6.8.1). */
+ * IF = 1 (SDM 6.8.1), or in VMX non-root operation with "external-interrupt exiting",
+ * where IF does not block it (SDM 27.3). */
 static inline bool events_deliverable(const struct cpu *cpu)
 {
 	return (cpu->events & ~CPU_EV_INTR) ||
-	       ((cpu->events & CPU_EV_INTR) && (cpu->rflags & RFLAGS_IF));
+	       ((cpu->events & CPU_EV_INTR) &&
+		((cpu->rflags & RFLAGS_IF) ||
+		 (cpu->vmx.non_root && (cpu->vmx.ctl.pin & PIN_EXT_INTR_EXITING))));
 }
 
 static void run_block(struct cpu *cpu, const struct dblock *b, const uint32_t *genp,
@@ -191,9 +209,16 @@ static void run_next(struct cpu *cpu)
 	const uint8_t *p = mem_fetch(cpu, la, &avail, &gpa);
 	struct bus *bus = cpu->bus;
 	uint64_t pfn = gpa >> PAGE_SHIFT;
-	if (unlikely(pfn >= bus->ram_pages || cpu->intr_shadow || (cpu->rflags & RFLAGS_TF))) {
-		run_single(cpu, la, p, avail, dm);
-		return;
+	if (unlikely(pfn >= bus->ram_pages || cpu->intr_shadow ||
+		     (cpu->rflags & (RFLAGS_TF | RFLAGS_RF)))) {
+		/* RF = 1 alone (IRET from a fault handler) just ends as the next
+		 * instruction starts (SDM 18.3.1.1); a page with an instruction breakpoint
+		 * came back as MEM_GPA_ALONE and runs alone. */
+		if (pfn >= bus->ram_pages || cpu->intr_shadow || (cpu->rflags & RFLAGS_TF)) {
+			run_single(cpu, la, p, avail, dm);
+			return;
+		}
+		cpu->rflags &= ~RFLAGS_RF;
 	}
 	struct dcache *dc = cpu->dcache;
 	struct dblock *b = dcache_slot(dc, gpa);
@@ -219,18 +244,31 @@ static void run_next(struct cpu *cpu)
 	run_block(cpu, b, &bus->page_gen[pfn], dm);
 }
 
+/* A VM exit to a native VMM happened (vmx_exit.c): cpu_run() returns to it. */
+static enum cpu_exit vmexit_return(struct cpu *cpu)
+{
+	cpu->events &= ~CPU_EV_VMEXIT;
+	return CPU_EXIT_VMEXIT;
+}
+
 static enum cpu_exit run_loop(struct cpu *cpu)
 {
 	for (;;) {
 		if (unlikely(cpu->events | cpu->halted | cpu->shutdown | cpu->wait_for_sipi)) {
 			if (cpu->shutdown)
 				return CPU_EXIT_SHUTDOWN;
+			if (cpu->events & CPU_EV_VMEXIT) /* before a stop: the exit is done */
+				return vmexit_return(cpu);
 			if (cpu->events & CPU_EV_STOP) {
 				cpu->events &= ~CPU_EV_STOP;
 				return CPU_EXIT_STOP;
 			}
-			if (!cpu->intr_shadow && events_deliverable(cpu))
+			/* In non-root operation the shadow does not hold back INIT, MTF or
+			 * the preemption timer: vmx_handle_events() weighs it itself. */
+			if ((!cpu->intr_shadow || cpu->vmx.non_root) && events_deliverable(cpu))
 				cpu_handle_events(cpu);
+			if (cpu->events & CPU_EV_VMEXIT)
+				return vmexit_return(cpu);
 			if (cpu->halted || cpu->wait_for_sipi)
 				return CPU_EXIT_HALTED;
 		}
@@ -240,6 +278,17 @@ static enum cpu_exit run_loop(struct cpu *cpu)
 	}
 }
 
+void cpu_shorten_slice(struct cpu *cpu, uint64_t max_left)
+{
+	struct clock *clock = cpu->clock;
+	if (clock->slice_left != &cpu->run_left || cpu->run_left <= max_left)
+		return;
+	/* Both move, so that the work counted (slice_budget - run_left) and with it
+	 * deterministic time stay exact. */
+	clock->slice_budget -= cpu->run_left - max_left;
+	cpu->run_left = max_left;
+}
+
 enum cpu_exit cpu_run(struct cpu *cpu, uint64_t budget)
 {
 	struct clock *clock = cpu->clock;
@@ -247,7 +296,20 @@ enum cpu_exit cpu_run(struct cpu *cpu, uint64_t budget)
 	cpu->slice_extra = 0;
 	clock->slice_left = &cpu->run_left;
 	clock->slice_budget = budget;
-	if (setjmp(cpu->fault_jmp)) {
+	/* Non-root operation: the slice ends when the preemption timer expires. */
+	if (unlikely(cpu->vmx.non_root))
+		vmx_slice_begin(cpu);
+	switch (setjmp(cpu->fault_jmp)) {
+	case 0:
+		break;
+	case CPU_UNWIND_VMEXIT:
+		/* A VM exit ended the instruction or event delivery (vmx_exit_unwind).
+		 * It costs one unit, like a fault, so exits always make progress. */
+		cpu->slice_extra++;
+		if (cpu->run_left)
+			cpu->run_left--;
+		break;
+	default:
 		/* cpu_exception() unwound the current instruction (or an event delivery).
 		 * A delivery costs one unit of the budget, so that a guest whose every
 		 * instruction faults still gives the machine its turn back. */
@@ -255,12 +317,16 @@ enum cpu_exit cpu_run(struct cpu *cpu, uint64_t budget)
 		cpu->slice_extra++;
 		if (cpu->run_left)
 			cpu->run_left--;
+		if (!cpu->intr_shadow)
+			cpu->intr_shadow_kind = 0; /* the faulting instruction's shadow is over */
 		cpu_deliver_fault(cpu);
+		break;
 	}
 	enum cpu_exit why = run_loop(cpu);
 	/* Counted here, not per instruction: the budget spent is the instructions
-	 * retired plus the faults delivered and the extra REP iterations. */
-	uint64_t spent = budget - cpu->run_left;
+	 * retired plus the faults delivered and the extra REP iterations. The slice
+	 * may have been shortened on the way (cpu_shorten_slice). */
+	uint64_t spent = clock->slice_budget - cpu->run_left;
 	cpu->stats.retired += spent - cpu->slice_extra;
 	clock->retired += spent;
 	clock->slice_left = NULL;

@@ -1,7 +1,7 @@
 /*
  * Control and debug registers: MOV to/from CRn and DRn, CLTS, LMSW, SMSW (SDM Vol.2
  * "MOV—Move to/from Control Registers", "MOV—Move to/from Debug Registers"; SDM Vol.3A
- * 2.5 "Control Registers", 4.10.4 TLB invalidation, 17.2 debug registers).
+ * 2.5 "Control Registers", 4.10.4 TLB invalidation, 18.2 debug registers).
  *
  * TLB effects go through the MMU's notifications (mem.h: tlb_cr3_written,
  * tlb_ctl_written), which do every invalidation SDM 4.10.4.1 requires; PAE paging
@@ -9,7 +9,10 @@
  * present PDPTE is #GP(0) with the old value kept.
  */
 #include "cpu/cpuid.h"
+#include "cpu/debug.h"
 #include "cpu/sys.h"
+#include "cpu/vmx/vmx_intercept.h"
+#include "cpu/vmx/vmx_internal.h"
 
 /* CR0 bits the silicon keeps; the other bits of CR0[31:0] are reserved and writes to
  * them are ignored (SDM 2.5 "Reserved bits ... ignored"); ET is fixed to 1. */
@@ -18,8 +21,9 @@
 
 /* CR4 bits of advertised features (SDM 2.5: setting a bit of an unsupported feature,
  * or a reserved bit, is #GP(0)). No VME/PVI (no virtual-8086 extensions), no OSFXSR/
- * OSXMMEXCPT/OSXSAVE (no SSE, XSAVE), no VMXE yet, no LA57, PKE, SMXE. */
-static uint64_t cr4_allowed(const struct cpu *cpu)
+ * OSXMMEXCPT/OSXSAVE (no SSE, XSAVE), no LA57, PKE, SMXE. IA32_VMX_CR4_FIXED1 is this
+ * set (vmx_caps.c). */
+uint64_t cpu_cr4_allowed(const struct cpu *cpu)
 {
 	uint64_t a = CR4_TSD | CR4_DE | CR4_PSE | CR4_PAE | CR4_MCE | CR4_PGE | CR4_PCE |
 		     CR4_UMIP | CR4_FSGSBASE | CR4_PCIDE | CR4_SMEP | CR4_SMAP;
@@ -53,6 +57,8 @@ void cpu_write_cr0(struct cpu *cpu, uint64_t v)
 	if (v >> 32)
 		cpu_gp(cpu, 0);
 	v = (v & CR0_KEEP) | CR0_ET;
+	if (unlikely(cpu->vmx.host != VMX_HOST_NONE) && !vmx_cr0_allowed(cpu, v))
+		cpu_gp(cpu, 0); /* IA32_VMX_CR0_FIXED0/1 in VMX operation (SDM 25.8, A.7) */
 	if ((v & CR0_PG) && !(v & CR0_PE))
 		cpu_gp(cpu, 0); /* PG without PE */
 	if ((v & CR0_NW) && !(v & CR0_CD))
@@ -104,8 +110,10 @@ static void write_cr3(struct cpu *cpu, uint64_t v)
 void cpu_write_cr4(struct cpu *cpu, uint64_t v)
 {
 	uint64_t old = cpu->cr4;
-	if (v & ~cr4_allowed(cpu))
+	if (v & ~cpu_cr4_allowed(cpu))
 		cpu_gp(cpu, 0);
+	if (unlikely(cpu->vmx.host != VMX_HOST_NONE) && !vmx_cr4_allowed(cpu, v))
+		cpu_gp(cpu, 0); /* CR4.VMXE stays 1 in VMX operation (SDM 25.8, A.8) */
 	if ((v & CR4_PCIDE) && !(old & CR4_PCIDE) &&
 	    ((cpu->cr3 & 0xFFF) || !cpu_is_ia32e(cpu)))
 		cpu_gp(cpu, 0); /* PCIDE 0->1 needs IA-32e mode and CR3[11:0] = 0 */
@@ -118,12 +126,16 @@ void cpu_write_cr4(struct cpu *cpu, uint64_t v)
 		cpu_gp(cpu, 0);
 	}
 	tlb_ctl_written(cpu);
+	if ((old ^ v) & CR4_DE)
+		debug_update(cpu); /* R/W = 10 means I/O breakpoints with DE only (SDM 18.2.4) */
 }
 
 static void write_cr8(struct cpu *cpu, uint64_t v)
 {
 	if (v >> 4)
 		cpu_gp(cpu, 0); /* SDM 2.5: CR8[63:4] reserved */
+	if (unlikely(cpu->vmx.non_root) && vmx_cr8_write(cpu, v))
+		return; /* the virtual TPR (SDM 27.3 MOV to CR8) */
 	if (cpu->apic_ops && cpu->apic_ops->set_tpr)
 		cpu->apic_ops->set_tpr(cpu->apic, (uint8_t)(v << 4)); /* TPR[7:4] = CR8[3:0] */
 }
@@ -147,6 +159,8 @@ void exec_MOV_TO_CR(struct cpu *cpu, const struct insn *in)
 		cpu_ud(cpu);
 	need_cpl0(cpu);
 	uint64_t v = cr_operand(cpu, in);
+	if (unlikely(cpu->vmx.non_root))
+		v = vmx_cr_guest_write(cpu, in->reg, v); /* SDM 27.3: masked bits kept */
 	switch (in->reg) {
 	case 0: cpu_write_cr0(cpu, v); break;
 	case 2: cpu->cr2 = v; break;
@@ -169,6 +183,8 @@ void exec_MOV_FROM_CR(struct cpu *cpu, const struct insn *in)
 	case 4: v = cpu->cr4; break;
 	default: v = read_cr8(cpu); break;
 	}
+	if (unlikely(cpu->vmx.non_root))
+		v = vmx_cr_guest_read(cpu, in->reg, v); /* SDM 27.3: shadows, virtual TPR */
 	cpu->gpr[in->rm] = cpu_is_64(cpu) ? v : (uint32_t)v;
 }
 
@@ -177,6 +193,8 @@ void exec_CLTS(struct cpu *cpu, const struct insn *in)
 {
 	(void)in;
 	need_cpl0(cpu);
+	if (unlikely(cpu->vmx.non_root) && vmx_clts_keeps_ts(cpu))
+		return; /* SDM 27.3 CLTS: TS owned by the VMM */
 	cpu->cr0 &= ~CR0_TS;
 }
 
@@ -187,6 +205,8 @@ void exec_LMSW(struct cpu *cpu, const struct insn *in)
 					      : cpu->gpr[in->rm] & 0xFFFF;
 	need_cpl0(cpu);
 	uint64_t v = (cpu->cr0 & ~0xEULL) | (src & 0xF) | (cpu->cr0 & CR0_PE);
+	if (unlikely(cpu->vmx.non_root))
+		v = vmx_cr_guest_write(cpu, 0, v); /* SDM 27.3 LMSW: masked bits kept */
 	cpu_write_cr0(cpu, v);
 }
 
@@ -201,16 +221,20 @@ void cpu_umip_check(struct cpu *cpu)
 void exec_SMSW(struct cpu *cpu, const struct insn *in)
 {
 	cpu_umip_check(cpu);
+	uint64_t cr0 = cpu->cr0;
+	if (unlikely(cpu->vmx.non_root))
+		cr0 = vmx_cr_guest_read(cpu, 0, cr0); /* SDM 27.3 SMSW: CR0 read shadow */
 	if (in->flags & INSN_MEM)
-		mem_write(cpu, in->seg, insn_ea(cpu, in), 1, cpu->cr0 & 0xFFFF);
+		mem_write(cpu, in->seg, insn_ea(cpu, in), 1, cr0 & 0xFFFF);
 	else
-		reg_write(cpu, in->rm, in->osz, false, cpu->cr0);
+		reg_write(cpu, in->rm, in->osz, false, cr0);
 }
 
-/* --- debug registers (SDM 17.2) ------------------------------------------------ */
+/* --- debug registers (SDM 18.2) ------------------------------------------------ */
 
-/* DR4/DR5: #UD with CR4.DE, else aliases of DR6/DR7 (SDM 17.2.2). Also DR7.GD: the
- * access raises #DB with DR6.BD set and GD cleared (SDM 17.2.4). */
+/* DR4/DR5: #UD with CR4.DE, else aliases of DR6/DR7 (SDM 18.2.2). Also DR7.GD: the
+ * access raises a fault-class #DB with DR6.BD set (SDM 18.2.4, 18.3.1.3) and GD
+ * cleared, so that the handler may use the debug registers. */
 static unsigned dr_index(struct cpu *cpu, unsigned n)
 {
 	if (n > 7)
@@ -221,10 +245,9 @@ static unsigned dr_index(struct cpu *cpu, unsigned n)
 			cpu_ud(cpu);
 		n += 2;
 	}
-	if (cpu->dr[7] & BIT(13)) {
-		cpu->dr[6] |= BIT(13);
-		cpu->dr[7] &= ~BIT(13);
-		cpu_exception(cpu, EXC_DB, NO_ERROR_CODE);
+	if (cpu->dr[7] & DR7_GD) {
+		cpu->dr[7] &= ~DR7_GD;
+		debug_fault(cpu, DR6_BD, true);
 	}
 	return n;
 }
@@ -236,10 +259,12 @@ void exec_MOV_TO_DR(struct cpu *cpu, const struct insn *in)
 	if (n >= 6 && (v >> 32))
 		cpu_gp(cpu, 0); /* DR6/DR7[63:32] must be 0 (SDM Vol.2 MOV DR) */
 	if (n == 6)
-		v = (v & 0xE00F) | 0xFFFF0FF0; /* B0-B3, BD, BS, BT; reserved bits read 1 */
+		v = (v & DR6_STATUS) | DR6_FIXED1; /* B0-B3, BD, BS, BT; reserved bits read 1 */
 	else if (n == 7)
-		v = (v & ~0xD800ULL) | 0x400; /* bits 11, 12, 14, 15 read 0, bit 10 reads 1 */
+		v = (v & ~0xD800ULL) | DR7_FIXED1; /* bits 11, 12, 14, 15 read 0, bit 10 1 */
 	cpu->dr[n] = v;
+	if (n != 6)
+		debug_update(cpu); /* DR0-DR3 and DR7 arm breakpoints */
 }
 
 void exec_MOV_FROM_DR(struct cpu *cpu, const struct insn *in)

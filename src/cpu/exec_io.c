@@ -5,6 +5,7 @@
  */
 #include "cpu/io.h"
 
+#include "cpu/debug.h"
 #include "cpu/sys.h"
 
 /* SDM 19.5.2: the bit map starts at the 16-bit offset at TSS+66H; every bit for the
@@ -44,13 +45,18 @@ void io_check_permission(struct cpu *cpu, uint16_t port, int size)
 uint32_t io_in(struct cpu *cpu, uint16_t port, int size)
 {
 	io_check_permission(cpu, port, size);
-	return bus_in(cpu->bus, port, size);
+	uint32_t v = bus_in(cpu->bus, port, size);
+	if (unlikely(cpu->dbg.armed & DBG_IO))
+		debug_io(cpu, port, size); /* I/O breakpoints (SDM 18.3.1.2): a trap */
+	return v;
 }
 
 void io_out(struct cpu *cpu, uint16_t port, int size, uint32_t value)
 {
 	io_check_permission(cpu, port, size);
 	bus_out(cpu->bus, port, size, value);
+	if (unlikely(cpu->dbg.armed & DBG_IO))
+		debug_io(cpu, port, size);
 }
 
 static uint16_t io_port(const struct cpu *cpu, const struct insn *in)

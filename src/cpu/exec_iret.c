@@ -56,6 +56,7 @@ static void iret_real(struct cpu *cpu, const struct insn *in)
 	seg_load_real(cpu, SEG_CS, cs);
 	cpu->next_rip = ip;
 	cpu->nmi_blocked = false;
+	cpu->vmx.virtual_nmi_blocked = false; /* SDM 27.3: IRET ends virtual-NMI blocking */
 }
 
 /*
@@ -99,6 +100,7 @@ static bool iretq_same_level(struct cpu *cpu)
 	far_enter(cpu, sel, d, cpl, f[0]);
 	far_load_outer_stack(cpu, ss, sd, cpl, f[3], true);
 	cpu->nmi_blocked = false;
+	cpu->vmx.virtual_nmi_blocked = false; /* SDM 27.3: IRET ends virtual-NMI blocking */
 	return true;
 }
 
@@ -165,4 +167,5 @@ void exec_IRET(struct cpu *cpu, const struct insn *in)
 	if (outer)
 		seg_null_outer(cpu);
 	cpu->nmi_blocked = false;
+	cpu->vmx.virtual_nmi_blocked = false; /* SDM 27.3: IRET ends virtual-NMI blocking */
 }

@@ -6,6 +6,7 @@
  */
 #include "cpu/cpuid.h"
 #include "cpu/sys.h"
+#include "cpu/vmx/vmx_intercept.h"
 
 void exec_UD(struct cpu *cpu, const struct insn *in)
 {
@@ -89,6 +90,8 @@ void exec_RDTSC(struct cpu *cpu, const struct insn *in)
 	(void)in;
 	tsc_check(cpu);
 	uint64_t t = cpu_read_tsc(cpu);
+	if (unlikely(cpu->vmx.non_root))
+		t = vmx_guest_tsc(cpu, t); /* SDM 27.3 RDTSC: TSC offsetting */
 	cpu->gpr[RAX] = (uint32_t)t;
 	cpu->gpr[RDX] = t >> 32;
 }

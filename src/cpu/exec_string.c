@@ -11,8 +11,11 @@
  * About REP_CHUNK iterations run per call (fast-path iterations count 1/16); if the
  * count is not exhausted, next_rip = rip so that the run loop comes back, letting
  * interrupts in between (the SDM's "interrupted REP" state: registers updated, RIP at
- * the instruction). With a count of 0 nothing is accessed. F2 and F3 both mean REP
- * for the instructions without a termination condition.
+ * the instruction, and RFLAGS.RF = 1 so that an event taken there pushes RF = 1 and
+ * the instruction breakpoint is not hit again on return, SDM 18.3.1.1). An iteration
+ * that hits a data or I/O breakpoint pauses it the same way: the #DB trap comes after
+ * that iteration (SDM 18.3.1.2). With a count of 0 nothing is accessed. F2 and F3
+ * both mean REP for the instructions without a termination condition.
  */
 #include "cpu/exec_util.h"
 
@@ -182,8 +185,13 @@ static inline __attribute__((always_inline)) void string_op(struct cpu *cpu,
 			goto done;
 		if ((kind == S_CMPS || kind == S_SCAS) && eq == stop_on_equal)
 			goto done;
+		if (unlikely(cpu->dbg.hits)) { /* a breakpoint: #DB after this iteration */
+			n++;
+			break;
+		}
 	}
 	cpu->next_rip = cpu->rip; /* not finished: come back after pending events */
+	cpu->rflags |= RFLAGS_RF;
 done:
 	rep_charge(cpu, n);
 }

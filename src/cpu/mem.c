@@ -11,6 +11,7 @@
  */
 #include "cpu/mmu.h"
 
+#include "cpu/debug.h"
 #include "cpu/seg.h"
 
 /* One access as the translator sees it. */
@@ -145,6 +146,14 @@ static void write_spans(struct cpu *cpu, const struct span sp[2], int n, uint64_
 		phys_write(cpu, &sp[1], v >> (8 * sp[0].n));
 }
 
+/* A data access that translated without a fault: report it to armed data breakpoints
+ * (debug.h; their pages never hit the fast paths, so every watched access gets here). */
+static inline void watch(struct cpu *cpu, gva_t la, int size, int kind)
+{
+	if (unlikely(cpu->dbg.armed & DBG_DATA))
+		debug_data(cpu, la, size, kind);
+}
+
 /* --- segmented data accesses ---------------------------------------------------------- */
 
 /* Segmentation (seg.c does the checks outside 64-bit mode; SDM 3.4.4 and 3.3.7.1 in
@@ -178,6 +187,7 @@ uint64_t mem_read_slow(struct cpu *cpu, int seg, uint64_t off, int osz)
 	if (!a.ac && tlb_lookup(&cpu->tlb, a.ctx, la, 1 << osz, ACC_READ, &p))
 		return mem_host_load(p, osz);
 	int n = translate(cpu, la, 1 << osz, &a, sp);
+	watch(cpu, la, 1 << osz, ACC_READ);
 	return read_spans(cpu, sp, n);
 }
 
@@ -193,6 +203,7 @@ void mem_write_slow(struct cpu *cpu, int seg, uint64_t off, int osz, uint64_t v)
 		return;
 	}
 	int n = translate(cpu, la, 1 << osz, &a, sp);
+	watch(cpu, la, 1 << osz, ACC_WRITE);
 	write_spans(cpu, sp, n, v);
 }
 
@@ -240,6 +251,8 @@ uint64_t lin_read(struct cpu *cpu, gva_t la, int osz, unsigned acc)
 		return mem_host_load(p, osz);
 	lin_acc(cpu, la, 1 << osz, acc, &a);
 	int n = translate(cpu, la, 1 << osz, &a, sp);
+	if (a.kind == ACC_READ)
+		watch(cpu, la, 1 << osz, ACC_READ);
 	return read_spans(cpu, sp, n);
 }
 
@@ -255,6 +268,7 @@ void lin_write(struct cpu *cpu, gva_t la, int osz, uint64_t v, unsigned acc)
 	}
 	lin_acc(cpu, la, 1 << osz, acc, &a);
 	int n = translate(cpu, la, 1 << osz, &a, sp);
+	watch(cpu, la, 1 << osz, ACC_WRITE);
 	write_spans(cpu, sp, n, v);
 }
 
@@ -265,12 +279,15 @@ const uint8_t *mem_fetch_slow(struct cpu *cpu, gva_t la, int *avail, gpa_t *gpa)
 	cpu->tlb.stats.outline++;
 	if (cpu->mode != MODE_LONG64)
 		la = (uint32_t)la;
-	else if (!mmu_canonical(cpu, la))
+	/* An instruction breakpoint comes before any fault of the fetch (SDM 6.9 Table
+	 * 6-2: code breakpoint, priority 7, before fetch faults, priority 8). */
+	bool alone = unlikely(cpu->dbg.armed & DBG_EXEC) && debug_fetch(cpu, la);
+	if (cpu->mode == MODE_LONG64 && !mmu_canonical(cpu, la))
 		cpu_gp(cpu, 0); /* SDM 6.15 #GP: fetch from a non-canonical address */
 	int ctx = cpu->cpl == 3 ? TLB_CTX_USER : TLB_CTX_SUP;
 	const struct tlb_entry *e = tlb_fill(cpu, la, ctx, ACC_EXEC);
 	unsigned off = la & ~PAGE_MASK;
-	*gpa = e->gpa | off;
+	*gpa = alone ? MEM_GPA_ALONE : e->gpa | off;
 	if (!(e->flags & TLBF_SLOW)) {
 		*avail = (int)(PAGE_SIZE - off);
 		return (const uint8_t *)(uintptr_t)(la + e->addend);
@@ -278,7 +295,7 @@ const uint8_t *mem_fetch_slow(struct cpu *cpu, gva_t la, int *avail, gpa_t *gpa)
 	/* MMIO or the APIC page: at most 16 bytes, read byte by byte. */
 	int n = PAGE_SIZE - off < sizeof(cpu->tlb.bounce) ? (int)(PAGE_SIZE - off)
 							    : (int)sizeof(cpu->tlb.bounce);
-	struct span s = { .gpa = *gpa, .flags = e->flags, .n = 1 };
+	struct span s = { .gpa = e->gpa | off, .flags = e->flags, .n = 1 };
 	for (int i = 0; i < n; i++, s.gpa++)
 		cpu->tlb.bounce[i] = (uint8_t)phys_read(cpu, &s);
 	*avail = n;

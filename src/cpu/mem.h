@@ -40,12 +40,18 @@ void lin_write(struct cpu *cpu, gva_t la, int osz, uint64_t v, unsigned acc);
 
 /* Instruction fetch: a pointer to the code bytes at linear address la, with *avail
  * bytes readable until the end of the page, and the guest-physical address for the
- * decoded-instruction cache. Raises #PF (with I/D set when NX applies) on failure. */
+ * decoded-instruction cache, or MEM_GPA_ALONE (beyond any RAM) for a page whose
+ * instructions must run one at a time and not be cached (an armed instruction
+ * breakpoint on it: debug.h). Raises #PF (with I/D set when NX applies) on failure,
+ * and the instruction-breakpoint #DB. */
+#define MEM_GPA_ALONE (~0ULL & PAGE_MASK)
 static inline const uint8_t *mem_fetch(struct cpu *cpu, gva_t la, int *avail, gpa_t *gpa);
 const uint8_t *mem_fetch_slow(struct cpu *cpu, gva_t la, int *avail, gpa_t *gpa);
 
 /* Translate without side effects other than A/D updates; returns false and fills
- * *pfec on a fault (used by VMX later, and by the debugger). */
+ * *pfec on a fault (used by VMX later, and by the debugger). In VMX non-root operation
+ * with EPT, *gpa is the silicon-physical address after EPT (an EPT violation or
+ * misconfiguration takes its VM exit). */
 bool mmu_translate(struct cpu *cpu, gva_t la, unsigned acc, int cpl, gpa_t *gpa,
 		   uint32_t *pfec);
 
@@ -56,6 +62,9 @@ void tlb_flush_page(struct cpu *cpu, gva_t la); /* INVLPG */
 void tlb_flush_pcid(struct cpu *cpu, uint16_t pcid, bool keep_global);
 /* A RAM page became a code page: stop writing to it through the fast path. */
 void tlb_drop_fast_writes(struct cpu *cpu, uint64_t pfn);
+/* A hardware breakpoint was armed or disarmed on the linear page of la (debug.c):
+ * recompute that page's fast-path tags wherever it is cached. */
+void tlb_retag_page(struct cpu *cpu, gva_t la);
 
 /* Notifications from the writers of CR0/CR3/CR4/EFER/IA32_APIC_BASE (MOV CR, LMSW,
  * CLTS, WRMSR, task switch, RSM, VM entry/exit), after the new value is in struct cpu.

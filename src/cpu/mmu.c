@@ -8,10 +8,16 @@
  * Accessed/dirty flags are written only when the whole translation succeeds, after the
  * access-rights check, as one step (the machine is single-threaded, so nothing can
  * observe the walk half-done); a faulting access leaves the paging structures alone.
+ *
+ * In VMX non-root operation with EPT (vmx/ept.h, SDM 30.3) the addresses of paging-
+ * structure entries and the translated address are guest-physical: each goes through
+ * EPT, and a walk returns the silicon-physical address (a combined mapping).
  */
 #include "cpu/mmu.h"
 
 #include <string.h>
+
+#include "cpu/vmx/ept.h"
 
 #define PTE_P BIT(0)
 #define PTE_W BIT(1)
@@ -41,7 +47,21 @@ struct walk {
 	uint64_t all;     /* AND of the entries used: R/W, U/S (SDM 4.6), A (SDM 4.8) */
 	uint64_t any;     /* OR of the entries used: XD (SDM 4.6) */
 	uint32_t pfec;    /* FAULT | W/R, U/S, I/D of the access */
+	bool ept;         /* non-root operation with EPT: addr[] are after EPT, */
+	bool ept_ad;      /* EPT A/D flags on (SDM 30.3.5) */
+	gva_t la;         /* the address being translated */
+	gpa_t gaddr[5];   /* with EPT: the guest-physical addresses of the entries */
 };
+
+/* The silicon-physical address of the paging-structure entry at addr for the entry
+ * the walk uses next (SDM 30.3: through EPT in non-root operation with EPT). */
+static inline gpa_t pt_addr(struct cpu *cpu, struct walk *w, gpa_t addr)
+{
+	if (likely(!w->ept))
+		return addr;
+	w->gaddr[w->n] = addr;
+	return ept_paging_access(cpu, addr, w->la, true, false);
+}
 
 static inline void walk_use(struct walk *w, gpa_t addr, uint64_t e)
 {
@@ -82,7 +102,7 @@ static void walk_leaf(const struct cpu *cpu, struct mmu_xlate *x, uint64_t e, gp
 
 static uint32_t walk32(struct cpu *cpu, gva_t la, struct walk *w, struct mmu_xlate *x)
 {
-	gpa_t addr = (cpu->cr3 & 0xFFFFF000) | ((la >> 22) & 0x3FF) << 2;
+	gpa_t addr = pt_addr(cpu, w, (cpu->cr3 & 0xFFFFF000) | ((la >> 22) & 0x3FF) << 2);
 	uint64_t pde = bus_read(cpu->bus, addr, 4);
 	if (!(pde & PTE_P))
 		return w->pfec;
@@ -95,7 +115,7 @@ static uint32_t walk32(struct cpu *cpu, gva_t la, struct walk *w, struct mmu_xla
 		walk_leaf(cpu, x, pde, base, 4ULL << 20, la);
 		return 0;
 	}
-	addr = (pde & 0xFFFFF000) | ((la >> 12) & 0x3FF) << 2;
+	addr = pt_addr(cpu, w, (pde & 0xFFFFF000) | ((la >> 12) & 0x3FF) << 2);
 	uint64_t pte = bus_read(cpu->bus, addr, 4);
 	if (!(pte & PTE_P))
 		return w->pfec;
@@ -145,7 +165,7 @@ static uint32_t walk_levels(struct cpu *cpu, gva_t la, gpa_t table, int level, b
 	gpa_t lim = bus->mmio_low < bus->ram_size ? bus->mmio_low : bus->ram_size;
 	for (;; level--) {
 		int shift = PAGE_SHIFT + 9 * (level - 1);
-		gpa_t addr = table + (((la >> shift) & 511) << 3);
+		gpa_t addr = pt_addr(cpu, w, table + (((la >> shift) & 511) << 3));
 		uint64_t e = pt_read64(bus, ram, lim, addr);
 		if (!(e & PTE_P))
 			return w->pfec;
@@ -165,6 +185,10 @@ static bool read_pdptes(struct cpu *cpu, uint64_t p[4])
 {
 	gpa_t base = cpu->cr3 & 0xFFFFFFE0;
 	bool ok = true;
+	/* SDM 30.3, 29.2.1: with EPT the PDPTEs are read through it, as an access with
+	 * no linear address (qualification bit 7 = 0). */
+	if (unlikely(cpu->vmx.non_root) && ept_active(cpu))
+		base = ept_paging_access(cpu, base, 0, false, false);
 	for (int i = 0; i < 4; i++) {
 		p[i] = bus_read(cpu->bus, base + 8 * (gpa_t)i, 8);
 		if ((p[i] & PTE_P) && (p[i] & PDPTE_RSVD))
@@ -210,6 +234,14 @@ static void walk_set_ad(struct cpu *cpu, const struct walk *w, bool write)
 	 * state of a mapping in use). */
 	if ((w->all & PTE_A) && (!write || (w->val[w->n - 1] & PTE_D)))
 		return;
+	/* With EPT (A/D flags off), setting a flag is a write to the entry's guest-
+	 * physical page: it needs EPT write permission (SDM 30.3.3.2); check them all
+	 * before writing any. */
+	for (int i = 0; unlikely(w->ept && !w->ept_ad) && i < w->n; i++) {
+		uint64_t v = w->val[i] | PTE_A | (write && i == w->n - 1 ? PTE_D : 0);
+		if (v != w->val[i])
+			ept_paging_access(cpu, w->gaddr[i], w->la, true, true);
+	}
 	for (int i = 0; i < w->n; i++) {
 		uint64_t v = w->val[i] | PTE_A;
 		if (write && i == w->n - 1)
@@ -224,13 +256,19 @@ bool mmu_walk(struct cpu *cpu, gva_t la, int kind, int priv, struct mmu_xlate *x
 {
 	cpu->tlb.stats.walks++;
 	if (!(cpu->cr0 & CR0_PG)) {
-		/* SDM 4.1.1: without paging, linear addresses are physical addresses. */
+		/* SDM 4.1.1: without paging, linear addresses are physical addresses (in
+		 * non-root operation guest-physical ones, SDM 28.3.1.1 unrestricted guest). */
 		x->gpa = la & PAGE_MASK;
 		x->flags = TLBF_W | TLBF_U | TLBF_D | TLBF_NOPG;
 		x->size = PAGE_SIZE;
+		if (unlikely(cpu->vmx.non_root))
+			ept_final(cpu, la, kind, x);
 		return true;
 	}
 	struct walk w; /* addr[] and val[] are written as the walk goes (no memset) */
+	w.ept = unlikely(cpu->vmx.non_root) && ept_active(cpu);
+	w.ept_ad = w.ept && (cpu->vmx.ctl.eptp & EPTP_AD_ENABLE);
+	w.la = la;
 	w.n = 0;
 	w.width = 8;
 	w.all = ~0ULL;
@@ -255,6 +293,8 @@ bool mmu_walk(struct cpu *cpu, gva_t la, int kind, int priv, struct mmu_xlate *x
 		*pfec = err & ~(uint32_t)FAULT;
 		return false;
 	}
+	if (unlikely(cpu->vmx.non_root))
+		ept_final(cpu, la, kind, x);
 	walk_set_ad(cpu, &w, kind == ACC_WRITE);
 	if (kind == ACC_WRITE)
 		x->flags |= TLBF_D;

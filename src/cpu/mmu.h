@@ -70,4 +70,11 @@ static inline bool mmu_canonical(const struct cpu *cpu, gva_t la)
  * global table, or a page walk. Raises #PF (CR2 = la) if the walk faults. */
 struct tlb_entry *tlb_fill(struct cpu *cpu, gva_t la, int ctx, int kind);
 
+/* VMX (tlb.h, SDM 30.4): make the address spaces of VMX context vtag current, keeping
+ * their entries unless flush (then everything is flushed). */
+void tlb_vmx_switch(struct cpu *cpu, uint64_t vtag, bool flush);
+/* Invalidate every address space whose key matches (key & mask == match), and unless
+ * keep_global the global entries (of every context). */
+void tlb_flush_vmx(struct cpu *cpu, uint64_t mask, uint64_t match, bool keep_global);
+
 #endif

@@ -7,6 +7,8 @@
 
 #include "cpu/cpuid.h"
 #include "cpu/sys.h"
+#include "cpu/vmx.h"
+#include "cpu/vmx/vmx_intercept.h"
 
 #define PHYS_MASK ((1ULL << CPU_MAXPHYADDR) - 1)
 
@@ -98,6 +100,8 @@ static bool rd_tsc(struct cpu *cpu, uint32_t msr, uint64_t *v)
 {
 	(void)msr;
 	*v = cpu_read_tsc(cpu);
+	if (unlikely(cpu->vmx.non_root))
+		*v = vmx_guest_tsc(cpu, *v); /* SDM 27.3 RDMSR: TSC offsetting */
 	return true;
 }
 
@@ -337,6 +341,25 @@ static bool wr_readonly(struct cpu *cpu, uint32_t msr, uint64_t v)
 	return false;
 }
 
+/* IA32_VMX_BASIC ... IA32_VMX_VMFUNC (0x480-0x491, SDM App. A): read-only; an MSR of
+ * the range that this silicon does not have (vmx_cap_msr() says) raises #GP(0). */
+static bool rd_vmx_cap(struct cpu *cpu, uint32_t msr, uint64_t *v)
+{
+	return vmx_cap_msr(cpu, msr, v);
+}
+
+/* IA32_PERF_GLOBAL_CTRL (38FH) exists with architectural perfmon version 2 (SDM Vol.4
+ * Table 2-2), which CPUID leaf 0AH reports with zero general-purpose and zero fixed
+ * counters (cpuid.c): bit n enables GP counter n, bit 32+n fixed counter n, so every
+ * bit is reserved. Reads 0; writing anything but 0 is #GP(0). The VM-entry/VM-exit
+ * "load IA32_PERF_GLOBAL_CTRL" controls load it through msr_write() and so get the
+ * same reserved-bit rule (SDM 28.3.1.1, 28.2.2). */
+static bool wr_perf_global_ctrl(struct cpu *cpu, uint32_t msr, uint64_t v)
+{
+	(void)cpu, (void)msr;
+	return v == 0;
+}
+
 /* --- the list ------------------------------------------------------------------ */
 
 struct msr_row {
@@ -378,6 +401,9 @@ static const struct msr_row msrs[] = {
 	{ MSR_IA32_PAT, MSR_IA32_PAT, "IA32_PAT", rd_field, wr_pat },
 	{ MSR_IA32_MTRR_DEF_TYPE, MSR_IA32_MTRR_DEF_TYPE, "IA32_MTRR_DEF_TYPE", rd_field,
 	  wr_mtrr_def },
+	{ MSR_IA32_PERF_GLOBAL_CTRL, MSR_IA32_PERF_GLOBAL_CTRL, "IA32_PERF_GLOBAL_CTRL", rd_zero,
+	  wr_perf_global_ctrl },
+	{ MSR_IA32_VMX_BASIC, MSR_IA32_VMX_VMFUNC, "IA32_VMX_*", rd_vmx_cap, wr_readonly },
 	{ MSR_IA32_TSC_DEADLINE, MSR_IA32_TSC_DEADLINE, "IA32_TSC_DEADLINE", rd_tsc_deadline,
 	  wr_tsc_deadline },
 	{ MSR_X2APIC_FIRST, MSR_X2APIC_LAST, "x2APIC", rd_x2apic, wr_x2apic },

@@ -163,6 +163,8 @@ uint64_t cpu_read_tsc(struct cpu *cpu);
  * LMSW, CLTS and later VM entry/exit use them). */
 void cpu_write_cr0(struct cpu *cpu, uint64_t v);
 void cpu_write_cr4(struct cpu *cpu, uint64_t v);
+/* The CR4 bits MOV to CR4 may set: those of advertised features (exec_cr.c). */
+uint64_t cpu_cr4_allowed(const struct cpu *cpu);
 /* CR4.UMIP: SGDT/SIDT/SLDT/STR/SMSW at CPL > 0 raise #GP(0). */
 void cpu_umip_check(struct cpu *cpu);
 

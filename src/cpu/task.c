@@ -20,7 +20,7 @@
  *              the new TSS gets the old TSS selector (Table 8-2);
  *     step 10  JMP, CALL, events: the new TSS descriptor becomes busy;
  *     step 11  TR is loaded: the commit point. CR0.TS is set (SDM 2.5) and DR7.L0-L3
- *              are cleared (SDM 17.2.4).
+ *              are cleared (SDM 18.2.4).
  *   after it (a fault is raised in the new task: RIP is already the new EIP):
  *     step 12  CR3 (32-bit TSS, paging on, value changed: TLB and PDPTEs as for MOV
  *              CR3, SDM 4.10.4.1, 4.4.1; a reserved PDPTE bit is #GP(0) with RIP still
@@ -28,13 +28,14 @@
  *              GPRs, the segment selectors and LDTR, their caches unusable until checked;
  *     step 13  the descriptors are checked and loaded in the order of Table 8-1;
  *     then an exception's error code is pushed on the new stack and EIP is checked
- *     against the new CS limit (#GP(0); #GP(EXT) for events).
+ *     against the new CS limit (#GP(0); #GP(EXT) for events); last, the T flag of a
+ *     32-bit TSS makes a #DB trap (DR6.BT) pending for the new task's first
+ *     instruction boundary (SDM 8.2.1, 18.3.1.5; debug.c).
  *
  * The I/O permission bit map needs nothing here: exec_io.c reads its base from the
  * TSS in TR at every check, so the new task's map applies from the switch on.
  *
  * Not implemented (documented limits):
- *   - the debug trap flag T of a 32-bit TSS (SDM 17.3.1.5): no #DB after the switch;
  *   - a new task whose EFLAGS image has VM = 1 (virtual-8086 mode, which the silicon
  *     does not have): #GP(0) before anything changes;
  *   - the new TSS is read in step 5, before the old state is saved, so if the two
@@ -46,6 +47,8 @@
  * 16-bit TSS needs a limit of 2BH (its size - 1, like 67H; Table 6-6 says 2CH).
  */
 #include "cpu/task.h"
+
+#include "cpu/debug.h"
 
 enum task_cause { TASK_JMP, TASK_CALL, TASK_IRET, TASK_EVENT };
 
@@ -62,6 +65,7 @@ struct task_from {
 struct tss_image {
 	uint32_t cr3, eip, eflags, gpr[8];
 	uint16_t sel[SEG_COUNT], ldt;
+	bool trap;        /* T flag (32-bit TSS byte 64H bit 0, SDM 8.2.1) */
 };
 
 /* Where the fields are: the 32-bit TSS (SDM 8.2.1 Figure 8-2) and the 16-bit TSS
@@ -179,6 +183,7 @@ static void tss_read(struct cpu *cpu, const struct seg *n, struct tss_image *t)
 		t->sel[i] = i < l->nseg ? (uint16_t)tss_rd(cpu, n->base,
 							   l->seg + (uint32_t)(w * i), 2) : 0;
 	t->ldt = (uint16_t)tss_rd(cpu, n->base, l->ldt, 2);
+	t->trap = w == 4 && (tss_rd(cpu, n->base, 0x64, 2) & 1);
 }
 
 /* Step 8: the dynamic fields of the old TSS (SDM 8.2.1); a 16-bit TSS keeps the low
@@ -219,14 +224,15 @@ static void task_probe(struct cpu *cpu, uint16_t sel, const struct seg *n,
 
 /* --- after the commit point ------------------------------------------------------- */
 
-/* Step 11: TR, CR0.TS (SDM 2.5: set on every task switch), DR7.L0-L3 (SDM 17.2.4:
+/* Step 11: TR, CR0.TS (SDM 2.5: set on every task switch), DR7.L0-L3 (SDM 18.2.4:
  * cleared on every task switch). The IRET that switches unblocks NMIs (SDM 6.7.1). */
 static void task_commit(struct cpu *cpu, const struct seg *n, enum task_cause cause)
 {
 	cpu->tr = *n;
 	cpu->tr.ar |= 2; /* busy */
 	cpu->cr0 |= CR0_TS;
-	cpu->dr[7] &= ~0x55ULL;
+	cpu->dr[7] &= ~DR7_LOCAL_ENABLES;
+	debug_update(cpu);
 	if (cause == TASK_IRET)
 		cpu->nmi_blocked = false;
 }
@@ -386,6 +392,8 @@ static void task_switch(struct cpu *cpu, uint16_t sel, const uint64_t d[2],
 		push_error(cpu, f->err, f->ext, is32);
 	if (t.eip > cpu->seg[SEG_CS].limit)
 		cpu_gp(cpu, f->ext); /* "IF EIP not within code segment limit" */
+	if (t.trap)
+		debug_task_trap(cpu); /* SDM 18.3.1.5: after the switch, before the task runs */
 }
 
 /* --- the causes ----------------------------------------------------------------- */

@@ -8,6 +8,9 @@
 #include <string.h>
 #include <sys/mman.h>
 
+#include "cpu/debug.h"
+#include "cpu/vmx/ept.h"
+
 #define ENT_BYTES ((size_t)TLB_NCTX * TLB_SIZE * sizeof(struct tlb_entry))
 #define GENT_BYTES ((size_t)TLB_SIZE * sizeof(struct tlb_gentry))
 #define WR_BUCKETS (1u << TLB_WR_BITS)
@@ -35,7 +38,7 @@ int tlb_init(struct tlb *t)
 	t->next_stamp = 2;
 	t->stamp = 1;
 	t->gstamp = 1;
-	t->asid[0] = (struct tlb_asid){ .pcid = 0, .stamp = 1 };
+	t->asid[0] = (struct tlb_asid){ .key = 0, .stamp = 1 };
 	t->live = 1;
 	return 0;
 }
@@ -102,6 +105,14 @@ void tlb_drop_fast_writes(struct cpu *cpu, uint64_t pfn)
 
 /* --- tags ---------------------------------------------------------------------- */
 
+/* Access kinds (BIT(TLB_*)) the EPT part of a combined mapping denies: no permission
+ * (SDM 30.3.3.2), or a write that must set the EPT dirty flag first (SDM 30.3.5). */
+static inline unsigned ept_deny(uint32_t flags)
+{
+	unsigned d = (flags / TLBF_EPT_NR) & 7;
+	return (flags & TLBF_EPT_CLEAN) ? d | BIT(TLB_WRITE) : d;
+}
+
 /* Derive the fast-path tags of entry i from its translation, for its context. */
 static void tlb_set_tags(struct cpu *cpu, uint32_t i)
 {
@@ -109,16 +120,24 @@ static void tlb_set_tags(struct cpu *cpu, uint32_t i)
 	struct tlb_entry *e = &t->ent[i];
 	int ctx = (int)(i >> TLB_BITS);
 	bool ram = !(e->flags & TLBF_SLOW);
-	e->tag[TLB_READ] = ram && mmu_allows(cpu, e->flags, ACC_READ, ctx) ? e->page : 0;
-	e->tag[TLB_EXEC] = ram && mmu_allows(cpu, e->flags, ACC_EXEC, ctx) ? e->page : 0;
+	unsigned deny = ept_deny(e->flags);
+	e->tag[TLB_READ] = ram && !(deny & BIT(TLB_READ)) &&
+			   mmu_allows(cpu, e->flags, ACC_READ, ctx) ? e->page : 0;
+	e->tag[TLB_EXEC] = ram && !(deny & BIT(TLB_EXEC)) &&
+			   mmu_allows(cpu, e->flags, ACC_EXEC, ctx) ? e->page : 0;
 	/* Writes need the dirty flag set (SDM 4.8) and no decoded code on the page. */
-	bool w = ram && (e->flags & TLBF_D) && mmu_allows(cpu, e->flags, ACC_WRITE, ctx) &&
+	bool w = ram && !(deny & BIT(TLB_WRITE)) && (e->flags & TLBF_D) &&
+		 mmu_allows(cpu, e->flags, ACC_WRITE, ctx) &&
 		 !cpu->bus->code_page[e->gpa >> PAGE_SHIFT];
 	e->tag[TLB_WRITE] = w ? e->page : 0;
 	if (w && !(e->flags & TLBF_LINKED))
 		wr_link(t, i);
 	else if (!w)
 		wr_unlink(t, i);
+	/* A page an armed hardware breakpoint watches stays on the slow paths (debug.h);
+	 * last, so that the common case saves no registers for the call. */
+	if (unlikely(cpu->dbg.armed & (DBG_EXEC | DBG_DATA)))
+		debug_tlb_strip(cpu, e->page & PAGE_MASK, e->tag);
 }
 
 static bool apic_page(const struct cpu *cpu, gpa_t page)
@@ -184,6 +203,12 @@ static uint16_t cur_pcid(const struct cpu *cpu)
 	return (cpu->cr4 & CR4_PCIDE) ? cpu->cr3 & 0xFFF : 0;
 }
 
+/* The current address space: the PCID in the current VMX context. */
+static uint64_t cur_key(const struct cpu *cpu)
+{
+	return cur_pcid(cpu) | cpu->tlb.vtag;
+}
+
 /* --- PCIDs with live entries --------------------------------------------------- */
 
 static uint64_t salt_of(unsigned k)
@@ -211,17 +236,17 @@ static void tlb_wipe(struct tlb *t)
 static void asid_use(struct tlb *t, unsigned k)
 {
 	t->cur = (uint16_t)k;
-	t->pcid = t->asid[k].pcid;
+	t->key = t->asid[k].key;
 	t->stamp = t->asid[k].stamp;
 	t->salt = salt_of(k);
 	t->asid[k].used = ++t->clock;
 }
 
-/* The live slot of pcid, or TLB_ASIDS. */
-static unsigned asid_find(const struct tlb *t, uint16_t pcid)
+/* The live slot of address space key, or TLB_ASIDS. */
+static unsigned asid_find(const struct tlb *t, uint64_t key)
 {
 	for (unsigned k = 0; k < TLB_ASIDS; k++)
-		if (t->asid[k].stamp && t->asid[k].pcid == pcid)
+		if (t->asid[k].stamp && t->asid[k].key == key)
 			return k;
 	return TLB_ASIDS;
 }
@@ -239,27 +264,30 @@ static unsigned asid_victim(const struct tlb *t)
 	return best;
 }
 
-/* Make pcid current with a new stamp: none of its non-global entries match any more. */
-static void tlb_fresh_pcid(struct tlb *t, uint16_t pcid)
+/* Make address space key current with a new stamp: none of its non-global entries
+ * match any more. Its entries will be made under t->env. */
+static void tlb_fresh_pcid(struct tlb *t, uint64_t key)
 {
 	if (t->next_stamp > TLB_STAMP_MAX)
 		tlb_wipe(t);
-	unsigned k = asid_find(t, pcid);
+	unsigned k = asid_find(t, key);
 	if (k == TLB_ASIDS)
 		k = asid_victim(t);
-	t->asid[k] = (struct tlb_asid){ .pcid = pcid, .stamp = t->next_stamp++ };
+	t->asid[k] = (struct tlb_asid){ .key = key, .env = t->env,
+					.stamp = t->next_stamp++ };
 	t->live |= (uint8_t)(1u << k);
 	asid_use(t, k);
 }
 
-/* Make pcid current keeping its entries if it has any. */
-static void tlb_switch_pcid(struct tlb *t, uint16_t pcid)
+/* Make address space key current keeping its entries if it has any that were made
+ * under the current CR0/CR4/EFER bits (another VMX context may have other ones). */
+static void tlb_switch_pcid(struct tlb *t, uint64_t key)
 {
-	unsigned k = asid_find(t, pcid);
-	if (k < TLB_ASIDS)
+	unsigned k = asid_find(t, key);
+	if (k < TLB_ASIDS && t->asid[k].env == t->env)
 		asid_use(t, k);
 	else
-		tlb_fresh_pcid(t, pcid);
+		tlb_fresh_pcid(t, key);
 }
 
 void tlb_flush_all(struct cpu *cpu)
@@ -270,10 +298,10 @@ void tlb_flush_all(struct cpu *cpu)
 		t->gstamp = 1;
 	}
 	asid_void_all(t);
-	tlb_fresh_pcid(t, cur_pcid(cpu));
-	t->large_mask[0] = t->large_mask[1] = 0;
 	t->env = env_of(cpu);
 	t->env_apic = cpu->apic_base;
+	tlb_fresh_pcid(t, cur_key(cpu));
+	t->large_mask[0] = t->large_mask[1] = 0;
 	t->stats.flushes++;
 }
 
@@ -281,7 +309,7 @@ void tlb_flush_all(struct cpu *cpu)
  * so the PDPTE registers are reloaded too unless mmu_load_pdptrs() follows. */
 void tlb_flush_nonglobal(struct cpu *cpu)
 {
-	tlb_fresh_pcid(&cpu->tlb, cur_pcid(cpu));
+	tlb_fresh_pcid(&cpu->tlb, cur_key(cpu));
 	cpu->tlb.pdpte_cr3 = 0;
 }
 
@@ -290,7 +318,7 @@ void tlb_flush_nonglobal(struct cpu *cpu)
 void tlb_cr3_written(struct cpu *cpu, bool noflush)
 {
 	if (noflush && (cpu->cr4 & CR4_PCIDE)) {
-		tlb_switch_pcid(&cpu->tlb, cur_pcid(cpu));
+		tlb_switch_pcid(&cpu->tlb, cur_key(cpu));
 		cpu->tlb.pdpte_cr3 = 0;
 	} else {
 		tlb_flush_nonglobal(cpu);
@@ -310,21 +338,21 @@ void tlb_ctl_written(struct cpu *cpu)
 void tlb_flush_pcid(struct cpu *cpu, uint16_t pcid, bool keep_global)
 {
 	struct tlb *t = &cpu->tlb;
-	pcid &= 0xFFF;
+	uint64_t key = (pcid & 0xFFFu) | t->vtag;
 	if (!keep_global) {
 		tlb_flush_all(cpu);
-	} else if (pcid == t->pcid) {
-		tlb_fresh_pcid(t, pcid);
+	} else if (key == t->key) {
+		tlb_fresh_pcid(t, key);
 	} else {
-		unsigned k = asid_find(t, pcid);
+		unsigned k = asid_find(t, key);
 		if (k < TLB_ASIDS) {
 			t->asid[k].stamp = 0;
 			t->live &= (uint8_t)~(1u << k);
 		}
 	}
 	/* A MOV to CR3 may report itself this way: follow CR3 to its PCID. */
-	if (t->pcid != cur_pcid(cpu))
-		tlb_switch_pcid(t, cur_pcid(cpu));
+	if (t->key != cur_key(cpu))
+		tlb_switch_pcid(t, cur_key(cpu));
 }
 
 /* Invalidate la's 4 KiB page in every context of every live PCID (copies of a
@@ -343,6 +371,19 @@ static void tlb_drop_page(struct tlb *t, gva_t la)
 	struct tlb_gentry *g = &t->gent[(la >> PAGE_SHIFT) & (TLB_SIZE - 1)];
 	if ((g->page & PAGE_MASK) == page)
 		g->page = 0;
+}
+
+void tlb_retag_page(struct cpu *cpu, gva_t la)
+{
+	struct tlb *t = &cpu->tlb;
+	gva_t page = la & PAGE_MASK;
+	for (unsigned m = t->live; m; m &= m - 1) {
+		unsigned k = (unsigned)__builtin_ctz(m);
+		uint32_t i = (uint32_t)tlb_slot(0, la, salt_of(k));
+		for (int ctx = 0; ctx < TLB_NCTX; ctx++, i += TLB_SIZE)
+			if (t->ent[i].page && (t->ent[i].page & PAGE_MASK) == page)
+				tlb_set_tags(cpu, i);
+	}
 }
 
 static bool in_large(const struct tlb *t, gva_t la)
@@ -381,7 +422,8 @@ void tlb_flush_page(struct cpu *cpu, gva_t la)
 
 static bool usable(const struct cpu *cpu, uint32_t flags, int kind, int ctx)
 {
-	return mmu_allows(cpu, flags, kind, ctx) && (kind != ACC_WRITE || (flags & TLBF_D));
+	return mmu_allows(cpu, flags, kind, ctx) && (kind != ACC_WRITE || (flags & TLBF_D)) &&
+	       !(ept_deny(flags) & BIT(kind));
 }
 
 static struct tlb_entry *fill_by_walk(struct cpu *cpu, uint32_t i, gva_t la, int ctx,
@@ -402,20 +444,24 @@ static struct tlb_entry *fill_by_walk(struct cpu *cpu, uint32_t i, gva_t la, int
 		struct tlb_gentry *g = &t->gent[(la >> PAGE_SHIFT) & (TLB_SIZE - 1)];
 		g->page = (la & PAGE_MASK) | t->gstamp;
 		g->gpa = x.gpa;
+		g->vtag = t->vtag;
 		g->flags = flags;
 	}
 	return tlb_install(cpu, i, la, x.gpa, flags);
 }
 
-struct tlb_entry *tlb_fill(struct cpu *cpu, gva_t la, int ctx, int kind)
+static struct tlb_entry *lookup_or_fill(struct cpu *cpu, gva_t la, int ctx, int kind)
 {
 	struct tlb *t = &cpu->tlb;
 	t->stats.slow++;
-	/* Defence in depth: a CR0/CR4/EFER/APIC-base or PCID change nobody reported. */
+	/* Defence in depth: a CR0/CR4/EFER/APIC-base, PCID or VMX-mode change nobody
+	 * reported (VM entry and exit report theirs with tlb_vmx_switch). */
+	if (unlikely(cpu->vmx.non_root != (t->vtag != 0)))
+		tlb_vmx_switch(cpu, vmx_tlb_vtag(cpu), true);
 	if (unlikely(t->env != env_of(cpu) || t->env_apic != cpu->apic_base))
 		tlb_flush_all(cpu);
-	else if (unlikely(t->pcid != cur_pcid(cpu)))
-		tlb_switch_pcid(t, cur_pcid(cpu));
+	else if (unlikely(t->key != cur_key(cpu)))
+		tlb_switch_pcid(t, cur_key(cpu));
 	uint32_t i = (uint32_t)(tlb_entry_of(t, ctx, la) - t->ent);
 	struct tlb_entry *e = &t->ent[i];
 	if (e->page == ((la & PAGE_MASK) | t->stamp) && usable(cpu, e->flags, kind, ctx)) {
@@ -424,9 +470,52 @@ struct tlb_entry *tlb_fill(struct cpu *cpu, gva_t la, int ctx, int kind)
 		return e;
 	}
 	const struct tlb_gentry *g = &t->gent[(la >> PAGE_SHIFT) & (TLB_SIZE - 1)];
-	if (g->page == ((la & PAGE_MASK) | t->gstamp) && usable(cpu, g->flags, kind, ctx)) {
+	if (g->page == ((la & PAGE_MASK) | t->gstamp) && g->vtag == t->vtag &&
+	    usable(cpu, g->flags, kind, ctx)) {
 		t->stats.gfills++;
 		return tlb_install(cpu, i, la, g->gpa, g->flags);
 	}
 	return fill_by_walk(cpu, i, la, ctx, kind);
+}
+
+struct tlb_entry *tlb_fill(struct cpu *cpu, gva_t la, int ctx, int kind)
+{
+	struct tlb_entry *e = lookup_or_fill(cpu, la, ctx, kind);
+	/* SDM 31.4 (APIC-access page): a linear access that reaches it exits. */
+	if (unlikely(e->flags & TLBF_VAPIC))
+		ept_apic_access_exit(cpu, e->gpa | (la & ~PAGE_MASK), kind);
+	return e;
+}
+
+/* --- VMX contexts (SDM 30.4) ------------------------------------------------------ */
+
+void tlb_vmx_switch(struct cpu *cpu, uint64_t vtag, bool flush)
+{
+	struct tlb *t = &cpu->tlb;
+	t->vtag = vtag;
+	if (flush || t->env_apic != cpu->apic_base) {
+		tlb_flush_all(cpu);
+		return;
+	}
+	t->env = env_of(cpu);
+	tlb_switch_pcid(t, cur_key(cpu));
+}
+
+void tlb_flush_vmx(struct cpu *cpu, uint64_t mask, uint64_t match, bool keep_global)
+{
+	struct tlb *t = &cpu->tlb;
+	for (unsigned k = 0; k < TLB_ASIDS; k++) {
+		if (!t->asid[k].stamp || (t->asid[k].key & mask) != match || k == t->cur)
+			continue;
+		t->asid[k].stamp = 0;
+		t->live &= (uint8_t)~(1u << k);
+	}
+	if ((t->key & mask) == match)
+		tlb_fresh_pcid(t, t->key);
+	/* Global entries of the contexts: the global table has one stamp for all
+	 * contexts, so they all go (invalidating more is always allowed). */
+	if (!keep_global && ++t->gstamp > TLB_STAMP_MAX) {
+		memset(t->gent, 0, GENT_BYTES);
+		t->gstamp = 1;
+	}
 }

@@ -11,7 +11,8 @@
  * else 0. A lookup compares the tag with "page of the access's LAST byte | current
  * stamp": one compare checks validity, permission, and that the access does not cross
  * into the next page (consecutive pages never share a slot). Everything else (MMIO,
- * the APIC page, code pages, clean pages being written, faults) takes the slow path.
+ * the APIC page, code pages, clean pages being written, pages an armed hardware
+ * breakpoint watches (debug.h), faults) takes the slow path.
  *
  * Contexts (TLB_CTX_*) make privilege part of the lookup, not a per-access check:
  *   USER      CPL 3 explicit accesses,
@@ -29,6 +30,12 @@
  * stamp (least recently used one is dropped), so MOV to CR3 with bit 63 set finds its
  * entries again. Each live PCID also has an index salt XORed into the slot number, so
  * that the same linear page in two address spaces does not share a slot.
+ *
+ * VMX (SDM 30.4): an address space is a PCID within a VMX context (root operation, or
+ * non-root operation with a VPID and, with EPT, an EPTRTA), so guest and root entries
+ * never mix, and each context remembers the CR0/CR4/EFER bits its entries were made
+ * under. With EPT an entry is a combined mapping: linear page to silicon-physical page,
+ * with the AND of the guest's and the EPT's rights (TLBF_EPT_*).
  *
  * Global translations (G = 1 with CR4.PGE) are also written to a separate table with its
  * own stamp, which non-global flushes and PCID switches do not touch; a miss in the
@@ -64,7 +71,15 @@ enum { TLB_READ, TLB_WRITE, TLB_EXEC };
 #define TLBF_APIC BIT(6)    /* this CPU's xAPIC page (SDM 11.4.1) */
 #define TLBF_LINKED BIT(7)  /* on a write chain (has or had a write tag) */
 #define TLBF_NOPG BIT(8)    /* paging disabled: no access rights apply (SDM 4.1.1) */
-#define TLBF_SLOW (TLBF_MMIO | TLBF_APIC)
+/* VMX non-root operation with EPT (SDM 30.3, 30.4.1 combined mappings): the entry's
+ * gpa is the silicon-physical address after EPT, and these record what the EPT
+ * entries used allow. TLBF_EPT_NR << kind denies access kind (ACC_READ/WRITE/EXEC). */
+#define TLBF_EPT_NR BIT(9)     /* not readable (AND of EPT bit 0) */
+#define TLBF_EPT_NW BIT(10)    /* not writable (AND of EPT bit 1) */
+#define TLBF_EPT_NX BIT(11)    /* not executable (AND of EPT bit 2) */
+#define TLBF_EPT_CLEAN BIT(12) /* EPT A/D on and the EPT leaf's dirty flag is 0 */
+#define TLBF_VAPIC BIT(13)     /* the APIC-access page ("virtualize APIC accesses") */
+#define TLBF_SLOW (TLBF_MMIO | TLBF_APIC | TLBF_VAPIC)
 
 struct tlb_entry {
 	uint64_t tag[3];    /* per TLB_READ/WRITE/EXEC: page | stamp, or 0 */
@@ -79,6 +94,7 @@ struct tlb_entry {
 struct tlb_gentry {
 	uint64_t page;      /* linear page | global stamp, 0 = empty */
 	gpa_t gpa;
+	uint64_t vtag;      /* the VMX context it belongs to (struct tlb, vtag) */
 	uint32_t flags;
 	uint32_t pad;
 };
@@ -93,9 +109,10 @@ struct tlb_stats {
 	uint64_t wipes;     /* stamp exhaustion: arrays cleared */
 };
 
-/* A PCID with live entries. */
+/* An address space with live entries: a PCID in a VMX context (key = PCID | vtag). */
 struct tlb_asid {
-	uint16_t pcid;
+	uint64_t key;
+	uint64_t env;               /* CR0/CR4/EFER bits its entries were made under */
 	uint16_t stamp;             /* 0 = free */
 	uint32_t used;              /* LRU clock */
 };
@@ -108,7 +125,13 @@ struct tlb {
 	uint32_t *wr_head;          /* write chains by physical page number */
 	struct tlb_asid asid[TLB_ASIDS]; /* asid[k] uses salt k * TLB_SIZE / TLB_ASIDS */
 	uint32_t clock;
-	uint16_t next_stamp, gstamp, pcid, cur;
+	uint16_t next_stamp, gstamp, cur;
+	uint64_t key;               /* the current address space: PCID | vtag */
+	/* The VMX context (SDM 30.4.1): 0 in root operation (and outside VMX); in non-root
+	 * operation TLB_VTAG_NONROOT | VPID << 12 | EPTRTA page number << 29 (EPTRTA only
+	 * with EPT). Part of every key, so root, each VPID and each EPTRTA have their own
+	 * entries, and a VM exit and re-entry with VPID on keep them (tlb_vmx_switch). */
+	uint64_t vtag;
 	uint8_t live;               /* bit k set: asid[k].stamp != 0 (INVLPG visits those) */
 	uint64_t env;               /* CR0/CR4/EFER bits the tags depend on */
 	uint64_t env_apic;          /* IA32_APIC_BASE the APIC page was placed by */
@@ -122,6 +145,10 @@ struct tlb {
 	uint8_t bounce[16];         /* instruction bytes fetched from a non-RAM page */
 	struct tlb_stats stats;
 };
+
+#define TLB_VTAG_NONROOT BIT(28)
+#define TLB_VTAG_VPID_SHIFT 12
+#define TLB_VTAG_EPTRTA_SHIFT 29
 
 /* Allocate the arrays (at CPU creation; nothing is allocated later). 0 or -1. */
 int tlb_init(struct tlb *t);

@@ -49,7 +49,18 @@ static bool lapic_extint_pending(const struct lapic *l)
 
 void lapic_update_intr(struct lapic *l)
 {
-	cpu_set_intr(l->cpu, lapic_deliverable(l) >= 0 || lapic_extint_pending(l));
+	bool line = lapic_deliverable(l) >= 0 || lapic_extint_pending(l);
+	if (l->sink)
+		l->sink->set_intr(l->sink_opaque, line);
+	else
+		cpu_set_intr(l->cpu, line);
+}
+
+void lapic_set_sink(struct lapic *l, const struct lapic_sink *sink, void *opaque)
+{
+	l->sink = sink;
+	l->sink_opaque = opaque;
+	lapic_update_intr(l);
 }
 
 static int lapic_intr_ack(void *opaque)
@@ -98,9 +109,9 @@ void lapic_local_intr(struct lapic *l, int lvt)
 	int mode = (lvt == LVT_TIMER || lvt == LVT_ERROR) ? APIC_DM_FIXED : (e >> 8) & 7;
 	switch (mode) {
 	case APIC_DM_FIXED: lapic_set_fixed(l, e & 0xFF, false); break;
-	case APIC_DM_NMI: cpu_signal(l->cpu, CPU_EV_NMI, 0); break;
-	case APIC_DM_SMI: cpu_signal(l->cpu, CPU_EV_SMI, 0); break;
-	case APIC_DM_INIT: cpu_signal(l->cpu, CPU_EV_INIT, 0); break;
+	case APIC_DM_NMI: lapic_out_signal(l, CPU_EV_NMI, 0); break;
+	case APIC_DM_SMI: lapic_out_signal(l, CPU_EV_SMI, 0); break;
+	case APIC_DM_INIT: lapic_out_signal(l, CPU_EV_INIT, 0); break;
 	default: lapic_update_intr(l); break; /* ExtINT is level-sensed in update_intr */
 	}
 }
@@ -189,15 +200,15 @@ void lapic_accept(struct lapic *l, const struct apic_msg *m)
 	case APIC_DM_LOWEST:
 		lapic_set_fixed(l, m->vector, m->level);
 		break;
-	case APIC_DM_SMI: cpu_signal(l->cpu, CPU_EV_SMI, 0); break;
-	case APIC_DM_NMI: cpu_signal(l->cpu, CPU_EV_NMI, 0); break;
+	case APIC_DM_SMI: lapic_out_signal(l, CPU_EV_SMI, 0); break;
+	case APIC_DM_NMI: lapic_out_signal(l, CPU_EV_NMI, 0); break;
 	case APIC_DM_INIT:
 		if (m->level && !m->assert)
 			break; /* INIT level de-assert only synchronises arbitration IDs */
 		lapic_reset(l);
-		cpu_signal(l->cpu, CPU_EV_INIT, 0);
+		lapic_out_signal(l, CPU_EV_INIT, 0);
 		break;
-	case APIC_DM_STARTUP: cpu_signal(l->cpu, CPU_EV_SIPI, m->vector); break;
+	case APIC_DM_STARTUP: lapic_out_signal(l, CPU_EV_SIPI, m->vector); break;
 	default: break; /* ExtINT messages (IOAPIC virtual wire B) are not modelled */
 	}
 }

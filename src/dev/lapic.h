@@ -50,8 +50,22 @@ enum { LAPIC_TIMER_ONESHOT = 0, LAPIC_TIMER_PERIODIC = 1, LAPIC_TIMER_TSC_DEADLI
 #define APIC_BASE_EXTD BIT(10)
 #define APIC_BASE_EN BIT(11)
 
+/*
+ * Where the APIC's outputs go. NULL (the default, --level 0): straight to the silicon
+ * CPU (cpu_set_intr, cpu_signal, cpu->tsc_offset). At level 1 the layer above (L0, hv/)
+ * fills one in so that the APIC is L0's virtual LAPIC and its interrupts reach the vCPU
+ * (KVM's in-kernel irqchip model). dev/ never depends on hv/: this is the only way up.
+ */
+struct lapic_sink {
+	void (*set_intr)(void *opaque, bool asserted);  /* as cpu_set_intr() */
+	void (*signal)(void *opaque, uint32_t event, uint8_t sipi_vector); /* as cpu_signal() */
+	uint64_t (*tsc_offset)(void *opaque);           /* guest TSC = virtual ns + this */
+};
+
 struct lapic {
 	struct cpu *cpu;
+	const struct lapic_sink *sink; /* NULL: the silicon CPU (see struct lapic_sink) */
+	void *sink_opaque;
 	struct apic_bus *bus;
 	struct clock *clock;
 	uint32_t id;          /* APIC ID (xAPIC: ID register bits 31:24) */
@@ -82,6 +96,9 @@ extern const struct cpu_apic_ops lapic_ops;
 /* Build the LAPIC of cpu (APIC ID = cpu->id), attach it to the CPU (apic_ops, apic),
  * join the APIC bus and reset it. Takes enable/x2APIC state from cpu->apic_base. */
 int lapic_init(struct lapic *l, struct cpu *cpu, struct apic_bus *bus, struct clock *clock);
+
+/* Redirect the APIC's outputs (NULL: back to the silicon CPU). */
+void lapic_set_sink(struct lapic *l, const struct lapic_sink *sink, void *opaque);
 
 /* Power-on / INIT state (SDM 11.4.7.3): everything but the APIC ID. */
 void lapic_reset(struct lapic *l);

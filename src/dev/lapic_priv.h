@@ -35,6 +35,20 @@ static inline int vec_highest(const uint32_t *r)
 	return -1;
 }
 
+/* The APIC's outputs: the silicon CPU, or the sink the layer above installed. */
+static inline void lapic_out_signal(struct lapic *l, uint32_t event, uint8_t vector)
+{
+	if (l->sink)
+		l->sink->signal(l->sink_opaque, event, vector);
+	else
+		cpu_signal(l->cpu, event, vector);
+}
+
+static inline uint64_t lapic_tsc_offset(const struct lapic *l)
+{
+	return l->sink ? l->sink->tsc_offset(l->sink_opaque) : l->cpu->tsc_offset;
+}
+
 /* lapic.c */
 void lapic_update_intr(struct lapic *l);
 void lapic_local_intr(struct lapic *l, int lvt);

@@ -47,7 +47,7 @@ uint32_t lapic_timer_current(struct lapic *l)
  * TSC space so that an offset making the TSC "negative" still works. */
 static uint64_t deadline_ns(const struct lapic *l, uint64_t now)
 {
-	uint64_t tsc = now + l->cpu->tsc_offset;
+	uint64_t tsc = now + lapic_tsc_offset(l);
 	return l->tsc_deadline <= tsc ? now : now + (l->tsc_deadline - tsc);
 }
 

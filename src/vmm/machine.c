@@ -13,6 +13,9 @@
 #define SLICE 4096
 /* The longest a machine with every CPU halted sleeps before looking again (host time). */
 #define IDLE_MAX_NS 10000000ULL
+/* Level 1 without --deterministic: a vCPU's slice in host ns (the VMX-preemption timer
+ * ends it), long enough that VM entries and exits stay a small part of it. */
+#define L1_SLICE_NS 50000ULL
 
 static void request_exit(void *opaque, int status)
 {
@@ -51,6 +54,13 @@ static int create_cpus(struct machine *m)
 	return 0;
 }
 
+/* The bus the guest's devices and loader see: the silicon's at level 0, L0's guest
+ * bus at level 1 (the devices are L0's, reached through exits). */
+static struct bus *guest_bus(struct machine *m)
+{
+	return m->opt.level ? &m->guest_bus : &m->bus;
+}
+
 static int attach_devices(struct machine *m)
 {
 	struct pc_config cfg = {
@@ -63,14 +73,37 @@ static int attach_devices(struct machine *m)
 		.request_exit = request_exit,
 		.exit_opaque = m,
 	};
-	return pc_init(&m->pc, &m->bus, &m->clock, m->cpus, &cfg);
+	return pc_init(&m->pc, guest_bus(m), &m->clock, m->cpus, &cfg);
+}
+
+/* Level 1: L0 takes the silicon. The BSP's boot state, which boot_state_apply() put
+ * in silicon CPU 0 as at level 0, becomes vCPU 0's guest state; each LAPIC becomes
+ * its vCPU's virtual LAPIC. */
+static int create_l0(struct machine *m)
+{
+	struct hv_vm_config cfg = {
+		.silicon = &m->bus,
+		.guest = &m->guest_bus,
+		.clock = &m->clock,
+		.cpus = m->cpus,
+		.ncpus = m->ncpus,
+		.guest_ram = m->opt.ram_mib << 20,
+	};
+	m->hv = hv_vm_create(&cfg);
+	if (!m->hv)
+		return -1;
+	for (int i = 0; i < m->ncpus; i++)
+		hv_vcpu_set_lapic(m->hv, i, pc_lapic(&m->pc, i));
+	return 0;
 }
 
 int machine_create(struct machine *m, const struct vmm_options *opt)
 {
 	memset(m, 0, sizeof(*m));
 	m->opt = *opt;
-	if (bus_init(&m->bus, opt->ram_mib << 20)) {
+	uint64_t guest_ram = opt->ram_mib << 20;
+	uint64_t silicon_ram = guest_ram + (opt->level ? hv_l0_ram_bytes(guest_ram) : 0);
+	if (bus_init(&m->bus, silicon_ram)) {
 		fprintf(stderr, "turtles: cannot allocate %llu MiB of guest RAM\n",
 			(unsigned long long)opt->ram_mib);
 		return VMM_STATUS_INTERNAL;
@@ -80,13 +113,17 @@ int machine_create(struct machine *m, const struct vmm_options *opt)
 		fprintf(stderr, "turtles: out of host memory\n");
 		return VMM_STATUS_INTERNAL;
 	}
-	if (loader_load(&m->bus, opt, &m->boot))
+	if (opt->level)
+		hv_guest_bus_init(&m->guest_bus, &m->bus, guest_ram);
+	if (loader_load(guest_bus(m), opt, &m->boot))
 		return VMM_STATUS_USAGE;
 	if (attach_devices(m)) {
 		fprintf(stderr, "turtles: cannot build the PC's devices\n");
 		return VMM_STATUS_INTERNAL;
 	}
 	boot_state_apply(m->cpus[0], &m->boot);
+	if (opt->level && create_l0(m))
+		return VMM_STATUS_INTERNAL;
 	return 0;
 }
 
@@ -105,7 +142,8 @@ static bool machine_hung(struct machine *m)
 {
 	bool wakeable = false;
 	for (int i = 0; i < m->ncpus; i++)
-		if (m->cpus[i]->halted && (m->cpus[i]->rflags & RFLAGS_IF))
+		if (m->hv ? hv_vcpu_wakeable(m->hv, i)
+			  : m->cpus[i]->halted && (m->cpus[i]->rflags & RFLAGS_IF))
 			wakeable = true;
 	return !wakeable || m->clock.next_deadline == CLOCK_NEVER;
 }
@@ -124,6 +162,30 @@ static bool limits_reached(struct machine *m)
 	       (double)(clock_host_ns() - m->host_start_ns) / 1e9 >= m->opt.timeout_s;
 }
 
+/* Level 1: vCPU i runs a slice of virtual time under L0 (in deterministic mode a
+ * slice of SLICE instructions is SLICE ns; otherwise the slice is host time).
+ * Returns -1 to go on, or the exit status; clears *all_idle if the vCPU ran. */
+static int run_vcpu(struct machine *m, int i, uint64_t slice, bool *all_idle)
+{
+	if (!m->opt.deterministic) {
+		uint64_t now = clock_now(&m->clock), next = m->clock.next_deadline;
+		slice = L1_SLICE_NS;
+		if (next > now && next - now < slice)
+			slice = next - now;
+	}
+	enum hv_run r = hv_vcpu_run(m->hv, i, slice ? slice : 1);
+	if (r == HV_RUN_SHUTDOWN) {
+		report_shutdown(m, m->cpus[i], "L0 shut the VM down");
+		return VMM_STATUS_TRIPLE_FAULT;
+	}
+	if (r != HV_RUN_IDLE)
+		*all_idle = false;
+	if (m->exit_requested)
+		return m->exit_status;
+	clock_run_timers(&m->clock);
+	return -1;
+}
+
 /* One round: every CPU runs a slice. Returns -1 to go on, or the exit status. */
 static int run_round(struct machine *m, bool *all_idle)
 {
@@ -135,6 +197,12 @@ static int run_round(struct machine *m, bool *all_idle)
 		if (m->opt.deterministic && m->clock.next_deadline > now &&
 		    m->clock.next_deadline - now < slice)
 			slice = m->clock.next_deadline - now;
+		if (m->hv) {
+			int status = run_vcpu(m, i, slice, all_idle);
+			if (status >= 0)
+				return status;
+			continue;
+		}
 		enum cpu_exit why = cpu_run(cpu, slice ? slice : 1);
 		if (m->exit_requested)
 			return m->exit_status;
@@ -175,6 +243,8 @@ int machine_run(struct machine *m)
 
 void machine_destroy(struct machine *m)
 {
+	hv_vm_destroy(m->hv); /* first: it detaches the LAPICs pc_destroy frees */
+	m->hv = NULL;
 	pc_destroy(&m->pc);
 	for (int i = 0; i < m->ncpus; i++) {
 		tlb_destroy(&m->cpus[i]->tlb);
@@ -183,22 +253,6 @@ void machine_destroy(struct machine *m)
 	dcache_destroy(&m->dcache);
 	bus_destroy(&m->bus);
 	loader_free(&m->boot);
-}
-
-static void print_stats(const struct machine *m)
-{
-	uint64_t ns = clock_host_ns() - m->host_start_ns;
-	fprintf(stderr, "turtles: %llu instructions in %.3f s host time (%.1f MIPS)\n",
-		(unsigned long long)m->clock.retired, ns / 1e9,
-		ns ? m->clock.retired * 1e3 / ns : 0.0);
-	for (int i = 0; i < m->ncpus; i++) {
-		const struct cpu_stats *s = &m->cpus[i]->stats;
-		fprintf(stderr, "  cpu%d: %llu retired, %llu exceptions, %llu interrupts\n", i,
-			(unsigned long long)s->retired, (unsigned long long)s->exceptions,
-			(unsigned long long)s->interrupts);
-	}
-	fprintf(stderr, "  decoded-instruction cache: %llu misses\n",
-		(unsigned long long)m->dcache.misses);
 }
 
 int machine_main(const struct vmm_options *opt)
@@ -210,7 +264,9 @@ int machine_main(const struct vmm_options *opt)
 	if (status == 0) {
 		status = machine_run(m);
 		if (opt->stats)
-			print_stats(m);
+			vmm_stats_print(m, stderr);
+		if (opt->stats_json && vmm_stats_json(m, opt->stats_json) && status == 0)
+			status = VMM_STATUS_INTERNAL;
 	}
 	fflush(stdout);
 	machine_destroy(m);

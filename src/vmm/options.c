@@ -21,15 +21,18 @@ void vmm_usage(void *file)
 	      "  -m MIB              guest RAM in MiB (default 128, 2..3072)\n"
 	      "  --smp N             number of CPUs (default 1, max 32); APs wait for\n"
 	      "                      INIT-SIPI-SIPI\n"
-	      "  --level L           0 = run the kernel bare on the silicon (the only level\n"
-	      "                      so far)\n"
+	      "  --level L           0 = run the kernel bare on the silicon (default);\n"
+	      "                      1 = run it as a guest of L0, the hypervisor, in VMX\n"
+	      "                      non-root operation\n"
 	      "  --deterministic     derive all time from retired instructions so that a\n"
 	      "                      run repeats exactly\n"
 	      "  --max-insns N       stop after N instructions (status 8); with\n"
 	      "                      --deterministic, after N ns of virtual time, halted\n"
 	      "                      time included\n"
 	      "  --timeout SECONDS   stop after SECONDS of host time (status 8)\n"
-	      "  --stats             print run statistics to stderr at exit\n"
+	      "  --stats             print run statistics to stderr at exit, with each\n"
+	      "                      level's VM exits by reason (count, host time)\n"
+	      "  --stats-json FILE   write the same statistics as JSON to FILE\n"
 	      "  -h, --help          this text\n"
 	      "\n"
 	      "Devices: COM1 16550 UART on stdio, isa-debug-exit at port 0xf4, pc-testdev,\n"
@@ -63,7 +66,7 @@ static int parse_u64(const char *name, const char *s, uint64_t min, uint64_t max
 }
 
 enum { OPT_KERNEL = 256, OPT_APPEND, OPT_INITRD, OPT_SMP, OPT_LEVEL, OPT_DET, OPT_MAXI,
-       OPT_TIMEOUT, OPT_STATS };
+       OPT_TIMEOUT, OPT_STATS, OPT_STATS_JSON };
 
 static const struct option run_options[] = {
 	{ "kernel", required_argument, NULL, OPT_KERNEL },
@@ -75,6 +78,7 @@ static const struct option run_options[] = {
 	{ "max-insns", required_argument, NULL, OPT_MAXI },
 	{ "timeout", required_argument, NULL, OPT_TIMEOUT },
 	{ "stats", no_argument, NULL, OPT_STATS },
+	{ "stats-json", required_argument, NULL, OPT_STATS_JSON },
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
 };
@@ -106,6 +110,7 @@ static int apply_option(int c, const char *arg, struct vmm_options *opt)
 		opt->timeout_s = (double)v;
 		return 0;
 	case OPT_STATS: opt->stats = true; return 0;
+	case OPT_STATS_JSON: opt->stats_json = arg; return 0;
 	default: return -1;
 	}
 }
@@ -138,9 +143,9 @@ int vmm_parse_run_options(int argc, char **argv, struct vmm_options *opt)
 		fprintf(stderr, "turtles: --kernel IMAGE is required (see turtles --help)\n");
 		return -1;
 	}
-	if (opt->level != 0) {
-		fprintf(stderr, "turtles: --level %d: only level 0 (bare silicon) exists so "
-				"far; L0 comes with VMX\n", opt->level);
+	if (opt->level > 1) {
+		fprintf(stderr, "turtles: --level %d: levels 0 and 1 exist so far; level 2 "
+				"needs nested VMX in L0\n", opt->level);
 		return -1;
 	}
 	return 0;

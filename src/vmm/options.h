@@ -13,11 +13,12 @@ struct vmm_options {
 	const char *initrd;      /* --initrd 'file args,file args' or NULL */
 	uint64_t ram_mib;        /* -m MiB */
 	int smp;                 /* --smp N */
-	int level;               /* --level 0 (the only level until L0 exists) */
+	int level;               /* --level 0 (bare silicon) or 1 (a guest of L0) */
 	bool deterministic;      /* --deterministic */
 	uint64_t max_insns;      /* --max-insns N: stop (status 8) after N instructions */
 	double timeout_s;        /* --timeout SECONDS of host time, 0 = none */
 	bool stats;              /* --stats */
+	const char *stats_json;  /* --stats-json FILE, NULL if absent */
 };
 
 /* Exit statuses of the turtles process (also in --help and the README). */

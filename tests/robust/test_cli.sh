@@ -115,7 +115,7 @@ bad "-m 2^64+16" "18446744073709551632" run --kernel "$K" -m 1844674407370955163
 bad "--smp 0" "--smp" run --kernel "$K" --smp 0
 bad "--smp 33" "33" run --kernel "$K" --smp 33
 bad "--smp x" "'x'" run --kernel "$K" --smp x
-bad "--level 1" "--level" run --kernel "$K" --level 1
+bad "--level 2" "--level" run --kernel "$K" --level 2
 bad "--level x" "--level" run --kernel "$K" --level x
 bad "--max-insns 0" "--max-insns" run --kernel "$K" --max-insns 0
 bad "--max-insns -1" "--max-insns" run --kernel "$K" --max-insns -1

@@ -62,7 +62,10 @@ enum vmx_insn_error vmcs_read_field(const struct vmcs *v, uint64_t encoding, uin
 	int id = vmcs_lookup(encoding, &high);
 	if (id < 0)
 		return VMXERR_UNSUPPORTED_VMCS_COMPONENT;
-	*value = high ? v->field[id] >> 32 : v->field[id];
+	/* Masked to the width: a software VMM may have written its region directly
+	 * (undefined per SDM 26.11.1, but never more bits than the field has). */
+	uint64_t raw = v->field[id] & width_mask(vmcs_field_table[id].width);
+	*value = high ? raw >> 32 : raw;
 	return 0;
 }
 

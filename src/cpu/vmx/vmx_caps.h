@@ -18,6 +18,9 @@
 #define VMX_REVISION_ID 0x00007475u /* "tu" */
 #define VMX_VMCS_REGION_BYTES 4096
 #define VMX_BASIC_MEMTYPE_WB 6ULL
+/* IA32_VMX_BASIC[54]: VM exits due to INS/OUTS report the VM-exit instruction-
+ * information field (vmx_intercept_io.c fills it). */
+#define VMX_BASIC_INS_OUTS_INFO 1
 
 /* Pin-based controls (SDM A.3.1): default1 bits 1, 2, 4. */
 #define VMX_PIN_DEFAULT1 (BIT(1) | BIT(2) | BIT(4))

@@ -10,8 +10,9 @@
  *                   list, event injection (SDM 28.6)
  *   vmx_exit*.c     VM exits: recording exit information, saving guest state, the
  *                   MSR-store/load lists, loading host state (SDM ch.29)
- *   vmx_intercept.c which instructions and events cause VM exits (SDM 27.1, 27.2) and
- *                   the qualification/instruction-information they report
+ *   vmx_intercept*.c which instructions cause VM exits (SDM 27.1), the qualification/
+ *                   instruction information they report, and the SDM 27.3 behaviour
+ *                   of those that do not (vmx_intercept.h, with vmx_insn_info.c)
  *   ept.c           EPT translation, violations and misconfigurations (SDM 30.3)
  *
  * A VMCS region (SDM 26.2): the revision identifier at byte 0 and the VMX-abort
@@ -87,6 +88,92 @@ unsigned vmcs_max_index(void);
 /* Record a VMfailValid error number in the current VMCS (SDM 32.2). */
 void vmx_set_insn_error(struct cpu *cpu, enum vmx_insn_error err);
 
+/* --- outcomes and common checks of the VMX instructions (vmx_outcome.c) ---------- */
+
+/* SDM 32.2 VMfail(ErrorNumber): VMfailValid with the error recorded if there is a
+ * current VMCS, else VMfailInvalid. Returns which (the C API returns it as is). */
+enum vmx_result vmx_fail(struct cpu *cpu, enum vmx_insn_error err);
+/* The instruction's outcome in RFLAGS (SDM 32.2): VMsucceed clears CF, PF, AF, ZF,
+ * SF and OF; VMfailInvalid sets CF; VMfailValid sets ZF (the others cleared). */
+void vmx_set_rflags(struct cpu *cpu, enum vmx_result r);
+/* #UD conditions shared by the VMX instructions other than VMXON and VMCALL (SDM
+ * 32.3, each instruction's Operation): outside VMX operation, CR0.PE = 0, RFLAGS.VM
+ * = 1, or IA32_EFER.LMA = 1 with CS.L = 0. For vmx_intercepted() too: these #UDs
+ * take priority over the VM exit (SDM 27.1.1). */
+void vmx_insn_check_ud(struct cpu *cpu);
+/* The root-operation prologue of VMCLEAR ... INVVPID, VMLAUNCH, VMRESUME: the #UD
+ * checks, then #GP(0) at CPL > 0 (SDM 32.3). */
+void vmx_insn_root_checks(struct cpu *cpu);
+/* CR0/CR4 values allowed in VMX operation (IA32_VMX_CR0/CR4_FIXED0/1, SDM A.7, A.8,
+ * 25.8); MOV to CR0/CR4 raises #GP(0) for others. In non-root operation with
+ * "unrestricted guest", CR0.PE and CR0.PG are not fixed (SDM 27.3). */
+bool vmx_cr0_allowed(const struct cpu *cpu, uint64_t cr0);
+bool vmx_cr4_allowed(const struct cpu *cpu, uint64_t cr4);
+/* A VMXON/VMCS pointer as software gives it: 4-KByte aligned, no bits beyond
+ * MAXPHYADDR, and (this silicon's rule for "invalid physical address") the whole
+ * region in RAM. Returns the host view of the region or NULL (SDM 32.3 VMXON,
+ * VMCLEAR, VMPTRLD). */
+struct vmcs *vmx_region_ptr(struct cpu *cpu, uint64_t addr);
+/* The m64 operand of VMXON/VMCLEAR/VMPTRLD, read through the instruction's segment
+ * (faults as any data read). */
+uint64_t vmx_insn_read_m64(struct cpu *cpu, const struct insn *in);
+/* INIT is blocked in VMX root operation (SDM 25.8; VMXON "block INIT signals", VMXOFF
+ * "unblock INIT"): it stays pending until VMXOFF or, in non-root operation, becomes a
+ * VM exit. */
+static inline bool vmx_init_blocked(const struct cpu *cpu)
+{
+	return cpu->vmx.host != VMX_HOST_NONE && !cpu->vmx.non_root;
+}
+
+/* --- capabilities (vmx_caps.c) ----------------------------------------------------- */
+
+/* An EPTP that VM entry with "enable EPT" would accept (SDM 28.2.1.1, from
+ * IA32_VMX_EPT_VPID_CAP); INVEPT single-context uses the same rule (SDM 32.3). */
+bool vmx_eptp_valid(uint64_t eptp);
+
+/* --- INVEPT/INVVPID core shared by the instructions and the C API (vmx_insn_inv.c):
+ *     0 on success (invalidation done) or VMXERR_INVALID_OPERAND_TO_INVEPT_INVVPID ---- */
+enum vmx_insn_error vmx_do_invept(struct cpu *cpu, uint64_t type, uint64_t eptp);
+enum vmx_insn_error vmx_do_invvpid(struct cpu *cpu, uint64_t type, uint64_t desc_lo,
+				   uint64_t gla);
+
+/* --- TLB invalidation by EPTP and VPID (vmx_tlb.c; "ept" owns it) ------------------- */
+
+/* type: INVEPT_SINGLE_CONTEXT (eptp valid) or INVEPT_ALL_CONTEXT. */
+void ept_invalidate(struct cpu *cpu, int type, uint64_t eptp);
+/* type: INVVPID_*; vpid != 0 except for all-context; gla for individual-address. */
+void vpid_invalidate(struct cpu *cpu, int type, uint16_t vpid, uint64_t gla);
+
+/* --- EPT and the TLB across VM entries and exits ("ept": ept.c, vmx_tlb.c) ---------- */
+
+/* An EPTP that this silicon accepts (SDM 28.2.1.1 "enable EPT" checks, from
+ * IA32_VMX_EPT_VPID_CAP): memory type UC or WB, walk length 4, A/D enable allowed,
+ * bits 11:7 and 63:MAXPHYADDR zero. */
+bool ept_eptp_valid(uint64_t eptp);
+
+/*
+ * VM entry calls this after loading the guest state and setting vmx.non_root and
+ * vmx.ctl; VM exit after clearing vmx.non_root and loading the host state (vmx.ctl
+ * still holding the exited guest's controls). It makes the TLB context of the new
+ * mode current (root; or the guest's VPID and EPTRTA: SDM 30.4.1) and, with "enable
+ * VPID" = 0, invalidates the linear and combined mappings of VPID 0000H (SDM
+ * 28.3.3.1, 29.5.5). With VPID on, the guest's entries survive the exit and the next
+ * entry. It replaces tlb_ctl_written()/tlb_cr3_written() for the transition: those
+ * would flush; call it instead of them. The PDPTE registers are not touched.
+ */
+void vmx_tlb_transition(struct cpu *cpu);
+
+/* EPT translation without taking the exit (ept.c; ept_translate() in ept.h takes it):
+ * true with *x filled, or false with *exit describing the EPT violation (reason 48:
+ * qualification, guest-physical and guest-linear address), EPT misconfiguration (49)
+ * or PML-full exit (62). Bit 12 of the qualification (NMI unblocking due to IRET) is
+ * for vmx_vmexit() to add: only it knows what the current instruction did. */
+struct ept_access;
+struct ept_xlate;
+struct vmx_exit_info;
+bool ept_walk(struct cpu *cpu, gpa_t gpa, const struct ept_access *a, struct ept_xlate *x,
+	      struct vmx_exit_info *exit);
+
 /* --- VM entry (vmx_entry*.c) ------------------------------------------------------ */
 
 /*
@@ -128,6 +215,45 @@ noreturn void vmx_exit_unwind(struct cpu *cpu, const struct vmx_exit_info *info)
  * length from the decoded instruction). */
 noreturn void vmx_exit_insn(struct cpu *cpu, const struct insn *in, uint32_t reason,
 			    uint64_t qualification);
+
+/* Native VMM: after a successful VM entry, run the guest until the next VM exit
+ * (VMX_SUCCEED; at once if the exit already happened during entry), or VMX_STOPPED
+ * if the machine asked to stop, a VMX abort shut the CPU down, or the guest waits
+ * (HLT, wait-for-SIPI) with nothing that could ever wake it (vmx_run.c). */
+enum vmx_result vmx_run_native(struct cpu *cpu);
+
+/* The guest-state area from the CPU, for exits and tests (vmx_exit_state.c). */
+void vmx_save_guest_state(struct cpu *cpu, struct vmcs *v, const struct vmx_exit_info *info);
+
+/* --- events in non-root operation (vmx_events.c) ------------------------------------
+ * VM entry (vmx_entry_load.c, vmx_inject.c) arms what these look at: preempt_active
+ * and preempt_deadline (TSC at entry + value << IA32_VMX_MISC[4:0]), mtf_pending for a
+ * pending MTF exit (injection of type 7), virtual_nmi_blocked, and CPU_EV_VMX when MTF,
+ * a window control or the timer needs a look at instruction boundaries; during
+ * injection vectoring_info holds the injected event (the bitmap is then not
+ * consulted, SDM 28.6.1.1). cpu->vmx.vectoring_info is 0 when nothing is being
+ * delivered. */
+
+/* cpu_handle_events() in non-root operation: INIT/SIPI, MTF, pending #DB traps, the
+ * preemption timer, NMI window, NMI, interrupt window, external interrupts, in the
+ * SDM's priority order (SDM 6.9, 27.2, 27.5). True if something happened. */
+bool vmx_handle_events(struct cpu *cpu);
+/* cpu_run() in non-root operation: bound the slice by the preemption timer. */
+void vmx_slice_begin(struct cpu *cpu);
+/* cpu_deliver_event() in non-root operation, before delivering: the exception bitmap
+ * for exceptions, INT3/INTO and INT1 (SDM 27.2.1), then record the event as the one
+ * being delivered (IDT-vectoring information, SDM 29.2.4). */
+void vmx_event_delivery(struct cpu *cpu, int vector, enum event_type type, uint32_t err);
+/* cpu_deliver_fault(): exit if the exception bitmap (and #PF error-code mask/match)
+ * selects this exception (SDM 27.2.1). direct: a #DF made of two exceptions, which
+ * does not report IDT-vectoring information (SDM 29.2.4). */
+void vmx_exception_exit_check(struct cpu *cpu, int vector, uint32_t err, bool direct);
+/* A triple fault in non-root operation: VM exit, reason 2 (SDM 27.2.1). */
+noreturn void vmx_triple_fault_exit(struct cpu *cpu);
+/* The preemption timer's current value (SDM 27.5.1), for "save preemption timer", and
+ * the TSC value at which it reaches 0. */
+uint32_t vmx_preempt_value(struct cpu *cpu);
+uint64_t vmx_preempt_deadline(const struct cpu *cpu);
 
 /* --- instruction intercepts (vmx_intercept.c) -------------------------------------- */
 

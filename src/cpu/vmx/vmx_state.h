@@ -45,12 +45,21 @@ struct cpu_vmx {
 	gpa_t current_ptr;      /* software host: current-VMCS pointer, VMX_NO_VMCS if none */
 	struct vmcs *current;   /* the current VMCS in host memory, NULL if none */
 	struct vmx_controls ctl; /* valid while non_root */
+	/* The VM-entry consistency check that failed last ("file:line: condition"),
+	 * NULL if none: explains a VMfailValid(7/8) or a failure exit 33 (vmx_entry.h). */
+	const char *entry_failed_check;
 
 	/* Non-root operation. */
 	bool virtual_nmi_blocked; /* "blocking by NMI" with virtual NMIs (SDM 27.2) */
-	bool mtf_pending;        /* monitor trap flag: exit after the next instruction */
+	bool mtf_pending;        /* monitor trap flag: exit at the next instruction boundary
+				    (set after the first boundary, or by VM entry when it
+				    injects an event: SDM 27.5.2) */
 	bool preempt_active;     /* VMX-preemption timer counting */
 	uint64_t preempt_deadline; /* TSC value at which the timer reaches 0 */
+	/* The STI/MOV-SS shadow the instruction now running started in (run_single), for
+	 * exits that happen before it completes (SDM 29.3.4): kind, at rip/run_left. */
+	uint8_t insn_shadow_kind;
+	uint64_t insn_shadow_rip, insn_shadow_left;
 
 	/* Native host: a VM exit happened; the run loop returns to vmx_vmlaunch(). */
 	bool exit_pending;

@@ -236,11 +236,16 @@ static void test_coherence_system(void)
 	CHECK_EQ(run_insn(exec_FWAIT, &in), EXC_NM);
 	C->cr0 &= ~(CR0_TS | CR0_MP);
 	CHECK_EQ(run_insn(exec_FWAIT, &in), NO_FAULT);
-	/* CR4 bits of absent features are reserved: OSFXSR, OSXSAVE, VMXE, VME. */
+	/* CR4 bits of absent features are reserved: OSFXSR, OSXSAVE, VME. VMX is
+	 * advertised (CPUID.1:ECX.VMX), so CR4.VMXE may be set (SDM 25.7). */
 	struct insn cr = insn();
 	cr.reg = 4;
 	cr.rm = RAX;
-	uint64_t bad[] = { CR4_OSFXSR, CR4_OSXMMEXCPT, CR4_OSXSAVE, CR4_VMXE, CR4_VME,
+	C->gpr[RAX] = C->cr4 | CR4_VMXE;
+	CHECK_EQ(run_insn(exec_MOV_TO_CR, &cr), NO_FAULT);
+	C->gpr[RAX] = C->cr4 & ~CR4_VMXE;
+	CHECK_EQ(run_insn(exec_MOV_TO_CR, &cr), NO_FAULT);
+	uint64_t bad[] = { CR4_OSFXSR, CR4_OSXMMEXCPT, CR4_OSXSAVE, CR4_VME,
 			   CR4_PVI, CR4_LA57, CR4_PKE, CR4_SMXE };
 	for (unsigned i = 0; i < ARRAY_SIZE(bad); i++) {
 		C->gpr[RAX] = C->cr4 | bad[i];

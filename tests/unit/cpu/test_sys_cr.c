@@ -250,8 +250,10 @@ static void test_msr(void)
 	CHECK_EXC(wrmsr(MSR_IA32_APIC_BASE, (ab & ~BIT(11)) | BIT(10)), EXC_GP, 0);
 	CHECK_EQ(wrmsr(MSR_IA32_APIC_BASE, ab | BIT(10)), NO_FAULT);
 	CHECK_EXC(wrmsr(MSR_IA32_APIC_BASE, ab & ~BIT(10)), EXC_GP, 0); /* x2 -> x */
-	/* Feature control locks; without VMX only the lock bit exists. */
-	CHECK_EXC(wrmsr(MSR_IA32_FEATURE_CONTROL, BIT(2)), EXC_GP, 0);
+	/* Feature control locks (SDM 25.7); VMX outside SMX (bit 2) exists with VMX,
+	 * VMX inside SMX (bit 1) does not without SMX. */
+	CHECK_EXC(wrmsr(MSR_IA32_FEATURE_CONTROL, BIT(1)), EXC_GP, 0);
+	CHECK_EQ(wrmsr(MSR_IA32_FEATURE_CONTROL, BIT(2)), NO_FAULT);
 	CHECK_EQ(wrmsr(MSR_IA32_FEATURE_CONTROL, 1), NO_FAULT);
 	CHECK_EXC(wrmsr(MSR_IA32_FEATURE_CONTROL, 1), EXC_GP, 0);
 	/* PRED_CMD is write-only; MCG_CAP reports no banks. */

@@ -109,6 +109,86 @@ static UNUSED void vmx_init(void)
 	vmcs_setup_guest64();
 }
 
+/* --- other guests: 32-bit protected mode, real mode with "unrestricted guest" ------ */
+
+#define VMX_EPT_BASE 0x40000ULL  /* 2 pages: an identity EPT of the first 1 GiB */
+#define VMX_PD32_BASE 0x50000ULL /* 32-bit paging: one PD of 4-MByte pages */
+#define VMX_PDPT_BASE 0x52000ULL /* PAE paging: the PDPT, then one PD at +0x1000 */
+
+/* An EPT identity map of the first GiB with one 1-GByte page (RWX, WB) and its EPTP
+ * (WB, 4-level walk: SDM 26.6.11, 30.3.2). */
+static UNUSED uint64_t vmx_ept_identity(void)
+{
+	memset(B.ram + VMX_EPT_BASE, 0, 2 * PAGE_SIZE);
+	*ram64(VMX_EPT_BASE) = (VMX_EPT_BASE + PAGE_SIZE) | EPT_READ | EPT_WRITE | EPT_EXEC;
+	*ram64(VMX_EPT_BASE + PAGE_SIZE) = EPT_READ | EPT_WRITE | EPT_EXEC |
+					   (6ULL << EPT_MEMTYPE_SHIFT) | EPT_LARGE;
+	return VMX_EPT_BASE | EPTP_MEMTYPE_WB | (3ULL << EPTP_WALK_LENGTH_SHIFT);
+}
+
+/* A 32-bit protected-mode guest at CPL 0 (flat segments, 32-bit busy TSS): paging is
+ * required without "unrestricted guest" (CR0.PG is fixed to 1, SDM A.7): identity
+ * 4-MByte pages (CR4.PSE), or with pae PAE paging with 2-MByte pages (the PDPT at
+ * VMX_PDPT_BASE). Not IA-32e: EFER is loaded as 0. */
+static UNUSED void vmcs_setup_guest32(bool pae)
+{
+	vmcs_setup_guest64();
+	mode_prot32(0);
+	uint64_t cr4 = CR4_VMXE;
+	if (pae) {
+		memset(B.ram + VMX_PDPT_BASE, 0, 2 * PAGE_SIZE);
+		*ram64(VMX_PDPT_BASE) = (VMX_PDPT_BASE + PAGE_SIZE) | 1; /* PDPTE: P only */
+		for (uint64_t i = 0; i < 16; i++) /* 32 MiB of 2-MByte pages, P RW PS */
+			*ram64(VMX_PDPT_BASE + PAGE_SIZE + 8 * i) = (i << 21) | 0x83;
+		cr4 |= CR4_PAE;
+		vw(VMCS_GUEST_CR3, VMX_PDPT_BASE);
+	} else {
+		memset(B.ram + VMX_PD32_BASE, 0, PAGE_SIZE);
+		for (uint32_t i = 0; i < 8; i++) /* 32 MiB of 4-MByte pages, P RW PS */
+			*ram32(VMX_PD32_BASE + 4 * i) = (i << 22) | 0x83;
+		cr4 |= CR4_PSE;
+		vw(VMCS_GUEST_CR3, VMX_PD32_BASE);
+	}
+	for (int s = 0; s < SEG_COUNT; s++)
+		vmcs_put_seg(VMCS_GUEST_ES_SELECTOR + 2 * (uint32_t)s, &C->seg[s]);
+	vmcs_put_seg(VMCS_GUEST_TR_SELECTOR, &C->tr);
+	vw(VMCS_GUEST_IDTR_BASE, C->idtr.base);
+	vw(VMCS_GUEST_IDTR_LIMIT, C->idtr.limit);
+	vw(VMCS_GUEST_CR0, C->cr0 | CR0_NE | CR0_PG);
+	vw(VMCS_GUEST_CR4, cr4);
+	vw(VMCS_GUEST_IA32_EFER, 0);
+	vw(VMCS_VM_ENTRY_CONTROLS, VMX_ENTRY_MUST1 | ENTRY_LOAD_EFER);
+}
+
+/* A real-mode guest (CR0.PE = CR0.PG = 0) with "unrestricted guest", which needs
+ * "enable EPT" (SDM 28.2.1.1): CS:IP = CODE_BASE >> 4 : 0, data segments at 0,
+ * stack at 0:USTACK_TOP, the IVT at 0. Access rights as after RESET (93H, CS 9BH);
+ * TR a busy 32-bit TSS (SDM 28.3.1.2 allows 3 or 11 outside IA-32e mode). */
+static UNUSED void vmcs_setup_guest_real(void)
+{
+	vmcs_setup_guest64();
+	vw(VMCS_CPU_BASED_VM_EXEC_CONTROL,
+	   VMX_PROC_MUST1 | PROC_HLT_EXITING | PROC_SECONDARY_CONTROLS);
+	vw(VMCS_SECONDARY_VM_EXEC_CONTROL, PROC2_ENABLE_EPT | PROC2_UNRESTRICTED_GUEST);
+	vw(VMCS_EPT_POINTER, vmx_ept_identity());
+	vw(VMCS_VM_ENTRY_CONTROLS, VMX_ENTRY_MUST1);
+	vw(VMCS_GUEST_CR0, CR0_ET | CR0_NE);
+	vw(VMCS_GUEST_CR3, 0);
+	vw(VMCS_GUEST_CR4, CR4_VMXE);
+	struct seg cs = { .sel = (uint16_t)(CODE_BASE >> 4), .base = CODE_BASE,
+			  .limit = 0xFFFF, .ar = 0x9B };
+	struct seg data = { .sel = 0, .base = 0, .limit = 0xFFFF, .ar = 0x93 };
+	for (int s = 0; s < SEG_COUNT; s++)
+		vmcs_put_seg(VMCS_GUEST_ES_SELECTOR + 2 * (uint32_t)s, s == SEG_CS ? &cs : &data);
+	struct seg tr = { .sel = SEL_TSS, .base = TSS_BASE, .limit = 0x67, .ar = 0x8B };
+	vmcs_put_seg(VMCS_GUEST_TR_SELECTOR, &tr);
+	vw(VMCS_GUEST_IDTR_BASE, 0);
+	vw(VMCS_GUEST_IDTR_LIMIT, 0x3FF);
+	vw(VMCS_GUEST_RIP, 0);
+	vw(VMCS_GUEST_RSP, USTACK_TOP);
+	vw(VMCS_GUEST_IA32_EFER, 0);
+}
+
 /* The basic exit reason of the last VM exit. */
 static UNUSED uint32_t exit_reason(void)
 {

@@ -1,0 +1,466 @@
+/*
+ * vmx_entry - a hypervisor kernel that makes VM entry fail on purpose, one check at a
+ * time, and checks how it fails (SDM ch.28):
+ *   - checks on the VMX controls (SDM 28.2.1) and on the host-state area (28.2.2-
+ *     28.2.4): VMfailValid with VM-instruction error 7 or 8 (SDM 32.4);
+ *   - checks on the guest-state area (28.3.1): a VM-entry failure exit to HOST_RIP,
+ *     exit reason 33 with bit 31 set, qualification 0 or 4 (VMCS link pointer, 28.8);
+ *   - the VM-entry MSR-load list (28.4): exit reason 34 | bit 31, qualification the
+ *     1-based index of the entry that failed (28.8);
+ *   - VMLAUNCH/VMRESUME's own checks (32.3): error 4, 5, and 26 after MOV SS;
+ * then enters a tiny guest that runs HLT (exit 12) and VMCALL (exit 18).
+ *
+ * Every case starts from a valid VMCS (this kernel's own 64-bit world as host and
+ * guest state, controls from the capability MSRs) and changes one or two fields.
+ * Everything comes from CPUID and the IA32_VMX_* MSRs (App. A), as in a real
+ * hypervisor, so the image gives the same results at every level.
+ */
+#include "vmx_lib.h"
+
+#define ENTRY_FAIL(reason) (0x80000000u | (reason)) /* SDM 26.9.1: bit 31 */
+
+/* The guest: HLT, then VMCALL, then HLT. */
+extern char g_guest[], g_vmcall[];
+__asm__(".text\n"
+	"g_guest: hlt\n"
+	"g_vmcall: vmcall\n"
+	"	hlt\n");
+
+/* Enter the guest and come back at the next VM exit (0), or VMfail (1 invalid, 2
+ * valid). mode 0: VMLAUNCH, 1: VMRESUME, 2: MOV SS then VMLAUNCH (events blocked by
+ * MOV SS, SDM 32.3). Callee-saved registers and RFLAGS stay on the stack, whose
+ * pointer becomes HOST_RSP; an exit lands on entry_exit_stub (HOST_RIP). */
+int entry_run(int mode);
+void entry_exit_stub(void);
+__asm__(".text\n"
+	".globl entry_run\n"
+	"entry_run:\n"
+	"	pushfq\n"
+	"	push %rbx; push %rbp; push %r12; push %r13; push %r14; push %r15\n"
+	"	mov $0x6c14, %eax\n" /* HOST_RSP */
+	"	vmwrite %rsp, %rax\n"
+	"	cmp $1, %edi\n"
+	"	je 1f\n"
+	"	jg 4f\n"
+	"	vmlaunch\n"
+	"	jmp 2f\n"
+	"1:	vmresume\n"
+	"	jmp 2f\n"
+	"4:	mov %ss, %ax\n"
+	"	mov %ax, %ss\n"
+	"	vmlaunch\n"
+	"2:	mov $1, %eax\n"
+	"	jc 3f\n"
+	"	mov $2, %eax\n"
+	"3:	pop %r15; pop %r14; pop %r13; pop %r12; pop %rbp; pop %rbx\n"
+	"	popfq\n"
+	"	ret\n"
+	".globl entry_exit_stub\n"
+	"entry_exit_stub:\n"
+	"	pop %r15; pop %r14; pop %r13; pop %r12; pop %rbp; pop %rbx\n"
+	"	popfq\n"
+	"	xor %eax, %eax\n"
+	"	ret\n");
+
+static uint64_t rd(uint64_t enc)
+{
+	uint64_t v = 0;
+	vmread(enc, &v);
+	return v;
+}
+
+static void wr(uint64_t enc, uint64_t v)
+{
+	if (vmwrite(enc, v) != VMX_OK)
+		checkf(false, "VMWRITE %lx", enc);
+}
+
+/* --- what the processor offers ------------------------------------------------------ */
+
+static uint64_t basic, misc;
+static uint32_t pin_ctl, proc_ctl, exit_ctl, entry_ctl; /* the valid baseline */
+static uint32_t *vmcs;
+
+static uint64_t ctls_cap(uint32_t msr, uint32_t true_msr)
+{
+	return rdmsr((basic & BIT(55)) ? true_msr : msr);
+}
+
+/* Must-be-1 bits plus want, or false if want is not allowed-1 (App. A.3-A.5). */
+static bool ctl_with(uint64_t cap, uint32_t want, uint32_t *out)
+{
+	if (want & ~(uint32_t)(cap >> 32))
+		return false;
+	*out = (uint32_t)cap | want;
+	return true;
+}
+
+/* --- a valid VMCS ------------------------------------------------------------------- */
+
+struct dtr { uint16_t limit; uint64_t base; } __attribute__((packed));
+
+static uint16_t sel_of(int n)
+{
+	uint16_t v = 0;
+	switch (n) {
+	case 0: __asm__ volatile("mov %%es, %0" : "=r"(v)); break;
+	case 2: __asm__ volatile("mov %%ss, %0" : "=r"(v)); break;
+	case 3: __asm__ volatile("mov %%ds, %0" : "=r"(v)); break;
+	case 4: __asm__ volatile("mov %%fs, %0" : "=r"(v)); break;
+	case 5: __asm__ volatile("mov %%gs, %0" : "=r"(v)); break;
+	default: __asm__ volatile("mov %%cs, %0" : "=r"(v)); break;
+	}
+	return v;
+}
+
+/* Host state: this kernel as it runs (SDM 28.2.2, 28.2.3). */
+static void setup_host(void)
+{
+	struct dtr g, i;
+	__asm__ volatile("sgdt %0; sidt %1" : "=m"(g), "=m"(i));
+	wr(VMCS_HOST_CR0, read_cr0());
+	wr(VMCS_HOST_CR3, read_cr3());
+	wr(VMCS_HOST_CR4, read_cr4());
+	for (int s = 0; s < 6; s++)
+		wr(VMCS_HOST_ES_SELECTOR + 2 * s, sel_of(s) & 0xf8);
+	wr(VMCS_HOST_TR_SELECTOR, str());
+	wr(VMCS_HOST_FS_BASE, rdmsr(MSR_FS_BASE));
+	wr(VMCS_HOST_GS_BASE, rdmsr(MSR_GS_BASE));
+	wr(VMCS_HOST_TR_BASE, (uint64_t)(uintptr_t)&tss);
+	wr(VMCS_HOST_GDTR_BASE, g.base);
+	wr(VMCS_HOST_IDTR_BASE, i.base);
+	wr(VMCS_HOST_IA32_SYSENTER_CS, rdmsr(MSR_SYSENTER_CS));
+	wr(VMCS_HOST_IA32_SYSENTER_ESP, rdmsr(MSR_SYSENTER_ESP));
+	wr(VMCS_HOST_IA32_SYSENTER_EIP, rdmsr(MSR_SYSENTER_EIP));
+	wr(VMCS_HOST_IA32_EFER, rdmsr(MSR_EFER));
+	wr(VMCS_HOST_RIP, (uint64_t)(uintptr_t)entry_exit_stub);
+}
+
+static void guest_seg(int s, uint16_t sel, uint32_t ar)
+{
+	wr(VMCS_GUEST_ES_SELECTOR + 2 * s, sel);
+	wr(VMCS_GUEST_ES_AR_BYTES + 2 * s, sel ? ar : 0x10000); /* null: unusable */
+	wr(VMCS_GUEST_ES_LIMIT + 2 * s, 0xffffffff);
+	wr(VMCS_GUEST_ES_BASE + 2 * s, 0);
+}
+
+/* Guest state: the same flat 64-bit world at CPL 0 (SDM 28.3.1), at g_guest. */
+static void setup_guest(void)
+{
+	static uint8_t *stack;
+	if (!stack)
+		stack = alloc_page();
+	struct dtr g, i;
+	__asm__ volatile("sgdt %0; sidt %1" : "=m"(g), "=m"(i));
+	wr(VMCS_GUEST_CR0, read_cr0());
+	wr(VMCS_GUEST_CR3, read_cr3());
+	wr(VMCS_GUEST_CR4, read_cr4());
+	wr(VMCS_GUEST_DR7, 0x400);
+	guest_seg(1, sel_of(1), 0xa09b); /* 64-bit code, P, S, execute/read, accessed */
+	for (int s = 0; s < 6; s++)
+		if (s != 1)
+			guest_seg(s, sel_of(s), 0xc093); /* flat read/write data, accessed */
+	wr(VMCS_GUEST_FS_BASE, rdmsr(MSR_FS_BASE));
+	wr(VMCS_GUEST_GS_BASE, rdmsr(MSR_GS_BASE));
+	wr(VMCS_GUEST_LDTR_SELECTOR, 0);
+	wr(VMCS_GUEST_LDTR_AR_BYTES, 0x10000);
+	uint64_t d = gdt[SEL_TSS >> 3];
+	wr(VMCS_GUEST_TR_SELECTOR, SEL_TSS);
+	wr(VMCS_GUEST_TR_AR_BYTES, 0x8b); /* busy 64-bit TSS, P */
+	wr(VMCS_GUEST_TR_LIMIT, (d & 0xffff) | ((d >> 32) & 0xf0000));
+	wr(VMCS_GUEST_TR_BASE, (uint64_t)(uintptr_t)&tss);
+	wr(VMCS_GUEST_GDTR_BASE, g.base);
+	wr(VMCS_GUEST_GDTR_LIMIT, g.limit);
+	wr(VMCS_GUEST_IDTR_BASE, i.base);
+	wr(VMCS_GUEST_IDTR_LIMIT, i.limit);
+	wr(VMCS_GUEST_RSP, (uint64_t)(uintptr_t)stack + 4096);
+	wr(VMCS_GUEST_RIP, (uint64_t)(uintptr_t)g_guest);
+	wr(VMCS_GUEST_RFLAGS, 2);
+	wr(VMCS_GUEST_INTERRUPTIBILITY_INFO, 0);
+	wr(VMCS_GUEST_ACTIVITY_STATE, 0);
+	wr(VMCS_GUEST_PENDING_DBG_EXCEPTIONS, 0);
+	wr(VMCS_VMCS_LINK_POINTER, ~0ull);
+}
+
+static bool choose_controls(void)
+{
+	return ctl_with(ctls_cap(MSR_IA32_VMX_PINBASED_CTLS, MSR_IA32_VMX_TRUE_PINBASED_CTLS), 0,
+			&pin_ctl) &&
+	       ctl_with(ctls_cap(MSR_IA32_VMX_PROCBASED_CTLS, MSR_IA32_VMX_TRUE_PROCBASED_CTLS),
+			PROC_HLT_EXITING, &proc_ctl) &&
+	       ctl_with(ctls_cap(MSR_IA32_VMX_EXIT_CTLS, MSR_IA32_VMX_TRUE_EXIT_CTLS),
+			EXIT_HOST_ADDR_SPACE_SIZE, &exit_ctl) &&
+	       ctl_with(ctls_cap(MSR_IA32_VMX_ENTRY_CTLS, MSR_IA32_VMX_TRUE_ENTRY_CTLS),
+			ENTRY_IA32E_MODE, &entry_ctl);
+}
+
+/* The valid VMCS every case starts from (VMCLEAR: a clear launch state). */
+static void reset_vmcs(void)
+{
+	vmclear(vmx_pa(vmcs));
+	vmptrld(vmx_pa(vmcs));
+	setup_host();
+	setup_guest();
+	wr(VMCS_PIN_BASED_VM_EXEC_CONTROL, pin_ctl);
+	wr(VMCS_CPU_BASED_VM_EXEC_CONTROL, proc_ctl);
+	wr(VMCS_SECONDARY_VM_EXEC_CONTROL, 0);
+	wr(VMCS_VM_EXIT_CONTROLS, exit_ctl);
+	wr(VMCS_VM_ENTRY_CONTROLS, entry_ctl);
+	wr(VMCS_EXCEPTION_BITMAP, 0);
+	wr(VMCS_CR3_TARGET_COUNT, 0);
+	wr(VMCS_CR0_GUEST_HOST_MASK, 0);
+	wr(VMCS_CR4_GUEST_HOST_MASK, 0);
+	wr(VMCS_VM_EXIT_MSR_STORE_COUNT, 0);
+	wr(VMCS_VM_EXIT_MSR_LOAD_COUNT, 0);
+	wr(VMCS_VM_ENTRY_MSR_LOAD_COUNT, 0);
+	wr(VMCS_VM_ENTRY_INTR_INFO_FIELD, 0);
+	wr(VMCS_VIRTUAL_PROCESSOR_ID, 0);
+}
+
+/* --- the cases ---------------------------------------------------------------------- */
+
+enum op_kind { NONE, SET, OR, ANDN };
+struct op {
+	enum op_kind kind;
+	uint32_t field;
+	uint64_t value;
+};
+/* What must happen: VMfailValid(error), or a failure exit (reason, qualification). */
+enum { FAILVALID, FAILEXIT };
+struct entry_case {
+	const char *name; /* with the SDM section */
+	struct op op[2];
+	int how;
+	uint64_t code, qual;
+};
+
+#define V7 FAILVALID, VMXERR_ENTRY_INVALID_CONTROL_FIELD, 0
+#define V8 FAILVALID, VMXERR_ENTRY_INVALID_HOST_STATE_FIELD, 0
+#define X33(q) FAILEXIT, ENTRY_FAIL(EXIT_REASON_INVALID_STATE), (q)
+#define X34(q) FAILEXIT, ENTRY_FAIL(EXIT_REASON_MSR_LOAD_FAIL), (q)
+#define NC 0x0000800000000000ull /* a non-canonical address */
+
+static uint64_t *msr_list, zero_page_pa, bad_ctl_pin, cr3_targets_over;
+
+static struct entry_case cases[] = {
+	/* SDM 28.2.1.1: VM-execution control fields. */
+	{ "28.2.1.1 pin-based control not allowed-1",
+	  { { OR, VMCS_PIN_BASED_VM_EXEC_CONTROL, 0 } }, V7 }, /* value set at run time */
+	{ "28.2.1.1 CR3-target count above IA32_VMX_MISC[24:16]",
+	  { { SET, VMCS_CR3_TARGET_COUNT, 0 } }, V7 },
+	{ "28.2.1.1 I/O bitmap A not 4-KByte aligned",
+	  { { OR, VMCS_CPU_BASED_VM_EXEC_CONTROL, PROC_USE_IO_BITMAPS },
+	    { SET, VMCS_IO_BITMAP_A, 0x1001 } }, V7 },
+	{ "28.2.1.1 virtual NMIs without NMI exiting",
+	  { { OR, VMCS_PIN_BASED_VM_EXEC_CONTROL, PIN_VIRTUAL_NMIS } }, V7 },
+	{ "28.2.1.1 NMI-window exiting without virtual NMIs",
+	  { { OR, VMCS_CPU_BASED_VM_EXEC_CONTROL, PROC_NMI_WINDOW_EXITING } }, V7 },
+	{ "28.2.1.1 enable VPID with VPID 0",
+	  { { OR, VMCS_CPU_BASED_VM_EXEC_CONTROL, PROC_SECONDARY_CONTROLS },
+	    { SET, VMCS_SECONDARY_VM_EXEC_CONTROL, PROC2_ENABLE_VPID } }, V7 },
+	{ "28.2.1.1 unrestricted guest without EPT",
+	  { { OR, VMCS_CPU_BASED_VM_EXEC_CONTROL, PROC_SECONDARY_CONTROLS },
+	    { SET, VMCS_SECONDARY_VM_EXEC_CONTROL, PROC2_UNRESTRICTED_GUEST } }, V7 },
+	/* SDM 28.2.1.2: VM-exit control fields. */
+	{ "28.2.1.2 save preemption timer without activating it",
+	  { { OR, VMCS_VM_EXIT_CONTROLS, EXIT_SAVE_PREEMPTION_TIMER } }, V7 },
+	{ "28.2.1.2 VM-exit MSR-store area not 16-byte aligned",
+	  { { SET, VMCS_VM_EXIT_MSR_STORE_COUNT, 1 }, { SET, VMCS_VM_EXIT_MSR_STORE_ADDR, 0x1008 } },
+	  V7 },
+	/* SDM 28.2.1.3: VM-entry control fields. */
+	{ "28.2.1.3 injection of reserved interruption type 1",
+	  { { SET, VMCS_VM_ENTRY_INTR_INFO_FIELD, 0x80000120 } }, V7 },
+	{ "28.2.1.3 #GP injected without an error code",
+	  { { SET, VMCS_VM_ENTRY_INTR_INFO_FIELD, 0x8000030d } }, V7 },
+	{ "28.2.1.3 software interrupt with instruction length 16",
+	  { { SET, VMCS_VM_ENTRY_INTR_INFO_FIELD, 0x80000480 },
+	    { SET, VMCS_VM_ENTRY_INSTRUCTION_LEN, 16 } }, V7 },
+	{ "28.2.1.3 VM-entry MSR-load area not 16-byte aligned",
+	  { { SET, VMCS_VM_ENTRY_MSR_LOAD_COUNT, 1 }, { SET, VMCS_VM_ENTRY_MSR_LOAD_ADDR, 0x1004 } },
+	  V7 },
+	/* SDM 28.2.2: host control registers and MSRs. */
+	{ "28.2.2 host CR0.NE = 0", { { ANDN, VMCS_HOST_CR0, CR0_NE } }, V8 },
+	{ "28.2.2 host CR4.VMXE = 0", { { ANDN, VMCS_HOST_CR4, CR4_VMXE } }, V8 },
+	{ "28.2.2 host CR3 beyond the physical-address width",
+	  { { OR, VMCS_HOST_CR3, 1ull << 62 } }, V8 },
+	{ "28.2.2 host IA32_SYSENTER_EIP not canonical",
+	  { { SET, VMCS_HOST_IA32_SYSENTER_EIP, NC } }, V8 },
+	/* SDM 28.2.3: host segment and descriptor-table registers. */
+	{ "28.2.3 host CS selector with RPL 3", { { OR, VMCS_HOST_CS_SELECTOR, 3 } }, V8 },
+	{ "28.2.3 host TR selector 0", { { SET, VMCS_HOST_TR_SELECTOR, 0 } }, V8 },
+	{ "28.2.3 host GDTR base not canonical", { { SET, VMCS_HOST_GDTR_BASE, NC } }, V8 },
+	/* SDM 28.2.4: address-space size. */
+	{ "28.2.4 IA-32e host with host address-space size 0",
+	  { { ANDN, VMCS_VM_EXIT_CONTROLS, EXIT_HOST_ADDR_SPACE_SIZE } }, V8 },
+	{ "28.2.4 64-bit host RIP not canonical", { { SET, VMCS_HOST_RIP, NC } }, V8 },
+	/* SDM 28.3.1.1: guest control registers. */
+	{ "28.3.1.1 guest CR0.NE = 0", { { ANDN, VMCS_GUEST_CR0, CR0_NE } }, X33(0) },
+	{ "28.3.1.1 IA-32e guest with CR4.PAE = 0", { { ANDN, VMCS_GUEST_CR4, CR4_PAE } }, X33(0) },
+	/* SDM 28.3.1.2: guest segment registers. */
+	{ "28.3.1.2 guest TR.TI = 1", { { OR, VMCS_GUEST_TR_SELECTOR, 4 } }, X33(0) },
+	{ "28.3.1.2 guest CS of data type", { { SET, VMCS_GUEST_CS_AR_BYTES, 0xa093 } }, X33(0) },
+	{ "28.3.1.2 guest CS.L and CS.D both 1",
+	  { { OR, VMCS_GUEST_CS_AR_BYTES, 0x4000 } }, X33(0) },
+	{ "28.3.1.2 guest TR an available TSS", { { SET, VMCS_GUEST_TR_AR_BYTES, 0x89 } }, X33(0) },
+	/* SDM 28.3.1.3, 28.3.1.4. */
+	{ "28.3.1.3 guest GDTR limit above FFFFH", { { SET, VMCS_GUEST_GDTR_LIMIT, 0x10000 } },
+	  X33(0) },
+	{ "28.3.1.4 guest RIP not canonical", { { SET, VMCS_GUEST_RIP, NC } }, X33(0) },
+	{ "28.3.1.4 guest RFLAGS bit 1 = 0", { { SET, VMCS_GUEST_RFLAGS, 0 } }, X33(0) },
+	{ "28.3.1.4 guest RFLAGS.VM in an IA-32e guest",
+	  { { SET, VMCS_GUEST_RFLAGS, 0x20002 } }, X33(0) },
+	{ "28.3.1.4 external interrupt injected with RFLAGS.IF = 0",
+	  { { SET, VMCS_VM_ENTRY_INTR_INFO_FIELD, 0x80000020 } }, X33(0) },
+	/* SDM 28.3.1.5: non-register state. */
+	{ "28.3.1.5 activity state 5", { { SET, VMCS_GUEST_ACTIVITY_STATE, 5 } }, X33(0) },
+	{ "28.3.1.5 blocking by STI with RFLAGS.IF = 0",
+	  { { SET, VMCS_GUEST_INTERRUPTIBILITY_INFO, 1 } }, X33(0) },
+	{ "28.3.1.5 interruptibility reserved bit 5",
+	  { { SET, VMCS_GUEST_INTERRUPTIBILITY_INFO, 0x20 } }, X33(0) },
+	{ "28.3.1.5 pending debug exceptions reserved bit 4",
+	  { { SET, VMCS_GUEST_PENDING_DBG_EXCEPTIONS, 0x10 } }, X33(0) },
+	{ "28.3.1.5 #UD injected into the HLT state",
+	  { { SET, VMCS_GUEST_ACTIVITY_STATE, 1 }, { SET, VMCS_VM_ENTRY_INTR_INFO_FIELD, 0x80000306 } },
+	  X33(0) },
+	{ "28.3.1.5 VMCS link pointer not 4-KByte aligned (qualification 4)",
+	  { { SET, VMCS_VMCS_LINK_POINTER, 0x1234 } }, X33(4) },
+	{ "28.3.1.5 VMCS link pointer to a region without the revision id (qualification 4)",
+	  { { SET, VMCS_VMCS_LINK_POINTER, 0 } }, X33(4) }, /* value set at run time */
+	/* SDM 28.4: the VM-entry MSR-load list (the list is set up at run time). */
+	{ "28.4 MSR-load entry 2 loads IA32_FS_BASE (qualification 2)",
+	  { { SET, VMCS_VM_ENTRY_MSR_LOAD_COUNT, 2 } }, X34(2) },
+	{ "28.4 MSR-load entry 3 with reserved bits 63:32 set (qualification 3)",
+	  { { SET, VMCS_VM_ENTRY_MSR_LOAD_COUNT, 4 } }, X34(3) },
+};
+
+/* Values only known at run time. */
+static void patch_cases(void)
+{
+	uint32_t may1 = (uint32_t)(ctls_cap(MSR_IA32_VMX_PINBASED_CTLS,
+					    MSR_IA32_VMX_TRUE_PINBASED_CTLS) >> 32);
+	for (bad_ctl_pin = 1; bad_ctl_pin && (may1 & bad_ctl_pin); bad_ctl_pin <<= 1)
+		;
+	cr3_targets_over = ((misc >> 16) & 0x1ff) + 1;
+	uint64_t *zero = alloc_page();
+	memset(zero, 0, 4096);
+	zero_page_pa = vmx_pa(zero);
+	/* MSR-load list (SDM 26.8.2 Table 26-15): index, reserved, data. */
+	msr_list = alloc_page();
+	memset(msr_list, 0, 4096);
+	msr_list[0] = MSR_SYSENTER_CS;
+	msr_list[1] = rdmsr(MSR_SYSENTER_CS);
+	msr_list[2] = MSR_FS_BASE;
+	msr_list[3] = 0;
+	cases[0].op[0].value = bad_ctl_pin;
+	cases[1].op[0].value = cr3_targets_over;
+	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
+		if (cases[i].op[0].field == VMCS_VMCS_LINK_POINTER && !cases[i].op[0].value)
+			cases[i].op[0].value = zero_page_pa;
+		if (cases[i].op[0].field == VMCS_VM_ENTRY_MSR_LOAD_COUNT && cases[i].op[1].kind == NONE)
+			cases[i].op[1] = (struct op){ SET, VMCS_VM_ENTRY_MSR_LOAD_ADDR,
+						      vmx_pa(msr_list) };
+	}
+}
+
+static void apply(const struct op *op)
+{
+	switch (op->kind) {
+	case SET: wr(op->field, op->value); break;
+	case OR: wr(op->field, rd(op->field) | op->value); break;
+	case ANDN: wr(op->field, rd(op->field) & ~op->value); break;
+	default: break;
+	}
+}
+
+static void run_case(const struct entry_case *c)
+{
+	reset_vmcs();
+	/* The MSR-list cases use two lists: entries 1-2 (FS_BASE second) or 1-4 with
+	 * entry 3 carrying reserved bits (entry 2 valid then). */
+	if (c->how == FAILEXIT && c->code == ENTRY_FAIL(EXIT_REASON_MSR_LOAD_FAIL)) {
+		bool reserved = c->qual == 3;
+		msr_list[2] = reserved ? MSR_SYSENTER_CS : MSR_FS_BASE;
+		msr_list[3] = rdmsr(MSR_SYSENTER_CS);
+		msr_list[4] = MSR_SYSENTER_CS | (1ull << 32);
+		msr_list[5] = rdmsr(MSR_SYSENTER_CS);
+	}
+	apply(&c->op[0]);
+	apply(&c->op[1]);
+	wr(VMCS_VM_EXIT_REASON, 0);
+	int r = entry_run(0);
+	if (c->how == FAILVALID) {
+		if (r != VMX_FAIL_VALID) {
+			checkf(false, "%s: %s (expected VMfailValid(%lu)); exit reason %lx", c->name,
+			       r ? vmx_outcome_name(r) : "entered", c->code, rd(VMCS_VM_EXIT_REASON));
+			return;
+		}
+		check_eqf(vmx_insn_error(), c->code, "%s: VMfailValid, error", c->name);
+		return;
+	}
+	if (r != 0) {
+		checkf(false, "%s: %s, error %lu (expected exit %lx)", c->name, vmx_outcome_name(r),
+		       vmx_insn_error(), c->code);
+		return;
+	}
+	check_eqf(rd(VMCS_VM_EXIT_REASON), c->code, "%s: exit reason", c->name);
+	check_eqf(rd(VMCS_EXIT_QUALIFICATION), c->qual, "%s: exit qualification", c->name);
+}
+
+/* SDM 32.3: VMLAUNCH/VMRESUME's own checks and a successful entry. */
+static void run_success(void)
+{
+	reset_vmcs();
+	int r = entry_run(1);
+	checkf(r == VMX_FAIL_VALID && vmx_insn_error() == VMXERR_VMRESUME_NONLAUNCHED_VMCS,
+	       "32.3 VMRESUME of a clear VMCS: VMfailValid(5) (got %d, error %lu)", r,
+	       vmx_insn_error());
+	r = entry_run(2);
+	checkf(r == VMX_FAIL_VALID && vmx_insn_error() == VMXERR_ENTRY_EVENTS_BLOCKED_BY_MOV_SS,
+	       "32.3 VMLAUNCH after MOV SS: VMfailValid(26) (got %d, error %lu)", r,
+	       vmx_insn_error());
+	/* The tiny guest: HLT (HLT exiting, reason 12), then VMCALL (reason 18). */
+	r = entry_run(0);
+	if (r) {
+		checkf(false, "VMLAUNCH of the valid VMCS: %s, error %lu", vmx_outcome_name(r),
+		       vmx_insn_error());
+		return;
+	}
+	check_eq(rd(VMCS_VM_EXIT_REASON), EXIT_REASON_HLT, "guest HLT: exit reason 12");
+	check_eq(rd(VMCS_GUEST_RIP), (uint64_t)(uintptr_t)g_guest, "guest HLT: guest RIP");
+	check_eq(rd(VMCS_VM_EXIT_INSTRUCTION_LEN), 1, "guest HLT: instruction length");
+	r = entry_run(0);
+	checkf(r == VMX_FAIL_VALID && vmx_insn_error() == VMXERR_VMLAUNCH_NONCLEAR_VMCS,
+	       "32.3 VMLAUNCH of a launched VMCS: VMfailValid(4) (got %d, error %lu)", r,
+	       vmx_insn_error());
+	wr(VMCS_GUEST_RIP, rd(VMCS_GUEST_RIP) + 1);
+	r = entry_run(1);
+	check_eq(r, 0, "VMRESUME after the HLT exit");
+	check_eq(rd(VMCS_VM_EXIT_REASON), EXIT_REASON_VMCALL, "guest VMCALL: exit reason 18");
+	check_eq(rd(VMCS_GUEST_RIP), (uint64_t)(uintptr_t)g_vmcall, "guest VMCALL: guest RIP");
+	check_eq(rd(VMCS_VM_EXIT_INSTRUCTION_LEN), 3, "guest VMCALL: instruction length");
+}
+
+int main(void)
+{
+	if (!(cpuid(1, 0).c & BIT(5))) {
+		skip("vmx_entry", "CPUID.1:ECX.VMX = 0");
+		return 0;
+	}
+	basic = rdmsr(MSR_IA32_VMX_BASIC);
+	misc = rdmsr(MSR_IA32_VMX_MISC);
+	vmcs = vmx_enter();
+	if (!vmcs) {
+		check(false, "VMXON, VMCLEAR, VMPTRLD");
+		return 0;
+	}
+	if (!choose_controls()) {
+		skip("vmx_entry", "HLT exiting or a 64-bit guest/host not supported");
+		return 0;
+	}
+	patch_cases();
+	for (size_t i = 0; i < ARRAY_SIZE(cases); i++)
+		run_case(&cases[i]);
+	run_success();
+	check_eq(read_cr4() & CR4_VMXE, CR4_VMXE, "host CR4 after the exits");
+	return 0;
+}

@@ -1,0 +1,266 @@
+/*
+ * EPT translation (SDM 30.3): the 4-level walk with 1-GByte and 2-MByte pages
+ * (30.3.2), misconfigurations (30.3.3.1), violations (30.3.3.2) with their exit
+ * qualification (29.2.1, Table 29-7), accessed and dirty flags (30.3.5) and
+ * page-modification logging (30.3.6); the APIC-access page (31.4).
+ *
+ * Like the guest page walk (mmu.c), a walk writes A/D flags only when the whole
+ * translation succeeds, so a faulting access leaves the EPT paging structures alone.
+ * Every EPT entry is read from silicon-physical memory through the bus.
+ */
+#include "cpu/vmx/ept.h"
+
+#include "cpu/vmx/vmx_internal.h"
+
+#define GENMASK(h, l) ((~0ULL >> (63 - (h))) & ~((1ULL << (l)) - 1))
+#define EPT_ADDR_MASK GENMASK(CPU_MAXPHYADDR - 1, 12)
+#define EPT_PERM_MASK (EPT_READ | EPT_WRITE | EPT_EXEC)
+#define EPT_LEVELS 4
+
+/* SDM 28.2.1.1: the EPTP checks of VM entry with "enable EPT" = 1, from what
+ * IA32_VMX_EPT_VPID_CAP advertises (vmx_caps.h): UC (bit 8) or WB (bit 14); a
+ * 4-level walk (bit 6); A/D flags (bit 21); bits 11:7 reserved (bit 7, supervisor
+ * shadow-stack control, is not supported); bits 63:MAXPHYADDR reserved. */
+bool ept_eptp_valid(uint64_t eptp)
+{
+	uint64_t type = eptp & EPTP_MEMTYPE_MASK;
+	if (type != EPTP_MEMTYPE_UC && type != EPTP_MEMTYPE_WB)
+		return false;
+	if (((eptp >> EPTP_WALK_LENGTH_SHIFT) & 7) != EPT_LEVELS - 1)
+		return false;
+	return !(eptp & (GENMASK(11, 7) | GENMASK(63, CPU_MAXPHYADDR)));
+}
+
+/* SDM 30.3.2 Tables 30-1 to 30-6: reserved bits of a present entry at level (4 =
+ * PML4E ... 1 = PTE). Bits 51:MAXPHYADDR everywhere; 7:3 in a PML4E; 6:3 in an entry
+ * that references a table; the address bits below the page's alignment in a PDPTE
+ * or PDE that maps a 1-GByte or 2-MByte page. */
+static uint64_t ept_rsvd(int level, uint64_t e)
+{
+	uint64_t r = GENMASK(51, CPU_MAXPHYADDR);
+	if (level == 4)
+		return r | GENMASK(7, 3);
+	if (level == 1)
+		return r;
+	if (!(e & EPT_LARGE))
+		return r | GENMASK(6, 3);
+	return r | (level == 3 ? GENMASK(29, 12) : GENMASK(20, 12));
+}
+
+/* SDM 30.3.3.1: a present entry is misconfigured if it allows writes but not reads,
+ * sets a reserved bit, or (a leaf) has memory type 2, 3 or 7. Execute-only entries
+ * are fine: IA32_VMX_EPT_VPID_CAP bit 0 is set. */
+static bool ept_misconfigured(int level, uint64_t e, bool leaf)
+{
+	if ((e & (EPT_READ | EPT_WRITE)) == EPT_WRITE)
+		return true;
+	if (e & ept_rsvd(level, e))
+		return true;
+	if (leaf) {
+		unsigned mt = (e >> EPT_MEMTYPE_SHIFT) & 7;
+		return mt == 2 || mt == 3 || mt == 7;
+	}
+	return false;
+}
+
+/* Bits 0-2 of the qualification: the kind of access (SDM 29.2.1, Table 29-7). */
+static uint64_t access_bits(int kind)
+{
+	return kind == ACC_WRITE ? EPTQUAL_WRITE : kind == ACC_EXEC ? EPTQUAL_FETCH
+								: EPTQUAL_READ;
+}
+
+/* SDM 29.2.1 Table 29-7: the access (bits 0-2), the AND of the permissions of the EPT
+ * entries used, up to the not-present one if any (bits 3-5), whether a linear address
+ * was translated (bit 7) and whether this was its final access (bit 8); with the
+ * advanced information of IA32_VMX_EPT_VPID_CAP bit 22 and bits 7, 8 set: the guest
+ * translation's U/S (bit 9), R/W (bit 10) and XD (bit 11). Without guest paging the
+ * linear address has no such attributes: bits 9-11 stay 0. */
+static void violation(const struct ept_access *a, gpa_t gpa, uint64_t perm,
+		      struct vmx_exit_info *exit)
+{
+	uint64_t q = access_bits(a->kind) | (perm & EPT_PERM_MASK) << 3;
+	if (a->gla_valid) {
+		q |= EPTQUAL_GLA_VALID;
+		exit->guest_linear = a->gla;
+		if (a->final) {
+			q |= EPTQUAL_GLA_TRANSLATED;
+			if (!(a->gflags & TLBF_NOPG)) {
+				q |= (a->gflags & TLBF_U) ? BIT(9) : 0;
+				q |= (a->gflags & TLBF_W) ? BIT(10) : 0;
+				q |= (a->gflags & TLBF_XD) ? BIT(11) : 0;
+			}
+		}
+	}
+	exit->reason = EXIT_REASON_EPT_VIOLATION;
+	exit->qualification = q;
+	exit->guest_physical = gpa;
+}
+
+/* SDM 29.2.1: an EPT misconfiguration has no qualification; the guest-physical
+ * address is reported. */
+static void misconfig(gpa_t gpa, struct vmx_exit_info *exit)
+{
+	exit->reason = EXIT_REASON_EPT_MISCONFIG;
+	exit->guest_physical = gpa;
+}
+
+/* SDM 30.3.3.2: may an access of kind use a translation with permissions perm? */
+static bool ept_allows(uint64_t perm, int kind)
+{
+	return perm & (kind == ACC_WRITE ? EPT_WRITE : kind == ACC_EXEC ? EPT_EXEC : EPT_READ);
+}
+
+/* The entries a walk used, for the A/D update once the translation succeeded. */
+struct ept_walk_state {
+	gpa_t addr[EPT_LEVELS];
+	uint64_t val[EPT_LEVELS];
+	int n;
+};
+
+/* SDM 30.3.6: page-modification logging, before a dirty flag goes from 0 to 1. An
+ * index outside 0-511 is a full log: the PML-full exit, before the access. Else the
+ * page-aligned guest-physical address goes to entry index of the log and the index
+ * is decremented. */
+static bool pml_log(struct cpu *cpu, gpa_t gpa, struct vmx_exit_info *exit)
+{
+	struct vmcs *v = cpu->vmx.current;
+	if (!v || !(vmx_proc2(cpu) & PROC2_ENABLE_PML))
+		return true;
+	uint64_t index = VMCS_GET(v, GUEST_PML_INDEX);
+	if (index > 511) {
+		exit->reason = EXIT_REASON_PML_FULL;
+		return false;
+	}
+	gpa_t log = VMCS_GET(v, PML_ADDRESS) & EPT_ADDR_MASK;
+	bus_write(cpu->bus, log + 8 * index, 8, gpa & PAGE_MASK);
+	VMCS_SET(v, GUEST_PML_INDEX, (index - 1) & 0xFFFF);
+	return true;
+}
+
+/* SDM 30.3.5: with EPTP bit 6, A in every entry used, D in the leaf for a write (an
+ * access that EPT sees as a write). False: the PML log is full, nothing written. */
+static bool ept_set_ad(struct cpu *cpu, const struct ept_walk_state *w, gpa_t gpa,
+		       bool write, struct vmx_exit_info *exit)
+{
+	uint64_t leaf = w->val[w->n - 1];
+	if (write && !(leaf & EPT_DIRTY) && !pml_log(cpu, gpa, exit))
+		return false;
+	for (int i = 0; i < w->n; i++) {
+		uint64_t v = w->val[i] | EPT_ACCESSED;
+		if (write && i == w->n - 1)
+			v |= EPT_DIRTY;
+		if (v != w->val[i])
+			bus_write(cpu->bus, w->addr[i], 8, v);
+	}
+	return true;
+}
+
+/* The combined-mapping flags (tlb.h) of a translation with permissions perm. */
+static uint32_t xlate_flags(uint64_t perm, bool clean)
+{
+	uint32_t f = 0;
+	if (!(perm & EPT_READ))
+		f |= TLBF_EPT_NR;
+	if (!(perm & EPT_WRITE))
+		f |= TLBF_EPT_NW;
+	if (!(perm & EPT_EXEC))
+		f |= TLBF_EPT_NX;
+	return clean ? f | TLBF_EPT_CLEAN : f;
+}
+
+bool ept_walk(struct cpu *cpu, gpa_t gpa, const struct ept_access *a, struct ept_xlate *x,
+	      struct vmx_exit_info *exit)
+{
+	uint64_t eptp = cpu->vmx.ctl.eptp;
+	gpa_t table = eptp & EPT_ADDR_MASK;
+	struct ept_walk_state w = { .n = 0 };
+	uint64_t perm = EPT_PERM_MASK;
+	*exit = (struct vmx_exit_info){ 0 };
+	for (int level = EPT_LEVELS;; level--) {
+		int shift = PAGE_SHIFT + 9 * (level - 1);
+		gpa_t addr = table + (((gpa >> shift) & 511) << 3);
+		uint64_t e = bus_read(cpu->bus, addr, 8);
+		perm &= e;
+		if (!(e & EPT_PERM_MASK)) {           /* not present (SDM 30.3.2) */
+			violation(a, gpa, 0, exit);
+			return false;
+		}
+		bool leaf = level == 1 || (e & EPT_LARGE);
+		if (ept_misconfigured(level, e, leaf)) {
+			misconfig(gpa, exit);
+			return false;
+		}
+		w.addr[w.n] = addr;
+		w.val[w.n++] = e;
+		if (leaf) {
+			x->size = 1ULL << shift;
+			x->hpa = (e & GENMASK(CPU_MAXPHYADDR - 1, shift)) |
+				 (gpa & (x->size - 1) & PAGE_MASK);
+			break;
+		}
+		table = e & EPT_ADDR_MASK;
+	}
+	if (!ept_allows(perm, a->kind)) {
+		violation(a, gpa, perm, exit);
+		return false;
+	}
+	bool ad = eptp & EPTP_AD_ENABLE;
+	bool write = a->kind == ACC_WRITE;
+	if (ad && !ept_set_ad(cpu, &w, gpa, write, exit))
+		return false;
+	x->flags = xlate_flags(perm, ad && !write && !(w.val[w.n - 1] & EPT_DIRTY));
+	return true;
+}
+
+void ept_translate(struct cpu *cpu, gpa_t gpa, const struct ept_access *a,
+		   struct ept_xlate *x)
+{
+	struct vmx_exit_info exit;
+	if (!ept_walk(cpu, gpa, a, x, &exit))
+		vmx_exit_unwind(cpu, &exit);
+}
+
+gpa_t ept_paging_access(struct cpu *cpu, gpa_t gpa, gva_t la, bool gla_valid, bool write)
+{
+	/* SDM 30.3.5: with EPT A/D flags on, guest paging-structure accesses are writes
+	 * for EPT (and so need write permission, SDM 30.3.3.2). */
+	if (cpu->vmx.ctl.eptp & EPTP_AD_ENABLE)
+		write = true;
+	struct ept_access a = { .kind = write ? ACC_WRITE : ACC_READ,
+				.gla_valid = gla_valid, .gla = la };
+	struct ept_xlate x;
+	ept_translate(cpu, gpa, &a, &x);
+	return x.hpa | (gpa & ~PAGE_MASK);
+}
+
+void ept_final(struct cpu *cpu, gva_t la, int kind, struct mmu_xlate *x)
+{
+	if (vmx_proc2(cpu) & PROC2_ENABLE_EPT) {
+		struct ept_access a = { .kind = kind, .gla_valid = true, .final = true,
+					.gla = la, .gflags = x->flags };
+		struct ept_xlate e;
+		ept_translate(cpu, x->gpa | (la & ~PAGE_MASK), &a, &e);
+		x->gpa = e.hpa;
+		x->flags |= e.flags;
+	}
+	/* SDM 31.4: with "virtualize APIC accesses", the page at the APIC-access address
+	 * (a physical address: after EPT when EPT is on) is the APIC-access page. */
+	if ((vmx_proc2(cpu) & PROC2_VIRTUALIZE_APIC_ACCESSES) &&
+	    x->gpa == (cpu->vmx.ctl.apic_access_page & EPT_ADDR_MASK))
+		x->flags |= TLBF_VAPIC;
+}
+
+/* SDM 29.2.1 Table 29-6: bits 11:0 the offset in the page, bits 15:12 the access
+ * type: 0 linear read, 1 linear write, 2 linear instruction fetch (during instruction
+ * execution). */
+void ept_apic_access_exit(struct cpu *cpu, gpa_t pa, int kind)
+{
+	_Static_assert(ACC_READ == 0 && ACC_WRITE == 1 && ACC_EXEC == 2,
+		       "access kinds are the APIC-access types 0-2");
+	struct vmx_exit_info exit = {
+		.reason = EXIT_REASON_APIC_ACCESS,
+		.qualification = (pa & ~PAGE_MASK) | (uint64_t)kind << 12,
+	};
+	vmx_exit_unwind(cpu, &exit);
+}

@@ -1,0 +1,154 @@
+/*
+ * Completing an MMIO access (an EPT violation on a page EPT01 leaves unmapped, SDM
+ * 30.3.3.2): fetch the faulting instruction through the guest's paging, decode it with
+ * the silicon's decoder (cpu/insn.h decode(), not a second decoder), do its one access
+ * against the device model, write back the register, step over the instruction.
+ *
+ * The forms guests use on device registers: MOV (88/89/8A/8B/A0-A3/C6/C7), MOVZX,
+ * MOVSX and XCHG with memory. Anything else shuts the VM down with the op's name, so a
+ * missing form is obvious rather than silently wrong.
+ */
+#include "cpu/exec.h"
+#include "hv/hv_internal.h"
+
+#define APIC_BASE_EXTD BIT(10)
+#define APIC_BASE_EN BIT(11)
+
+/* 16, 32 or 64-bit code (SDM 5.2.1): CR0.PE, IA-32e mode with CS.L, CS.D. */
+static enum decode_mode guest_decode_mode(struct hv_vcpu *v)
+{
+	if (!(hv_vmread(v, VMCS_GUEST_CR0) & CR0_PE))
+		return DMODE_16;
+	uint64_t ar = hv_vmread(v, VMCS_GUEST_CS_AR_BYTES);
+	if ((hv_vmread(v, VMCS_VM_ENTRY_CONTROLS) & ENTRY_IA32E_MODE) && (ar & AR_L))
+		return DMODE_64;
+	return (ar & AR_DB) ? DMODE_32 : DMODE_16;
+}
+
+/* Register operands with the 8-bit AH..BH rule (SDM Vol.1 3.7.2.1). */
+static uint64_t reg_get(struct hv_vcpu *v, int r, int osz, bool rex)
+{
+	if (osz == 0 && !rex && r >= 4 && r < 8)
+		return (hv_gpr_read(v, r - 4) >> 8) & 0xFF;
+	return hv_gpr_read(v, r) & size_mask(osz);
+}
+
+static void reg_put(struct hv_vcpu *v, int r, int osz, bool rex, uint64_t val)
+{
+	if (osz == 0 && !rex && r >= 4 && r < 8) {
+		uint64_t old = hv_gpr_read(v, r - 4);
+		hv_gpr_write(v, r - 4, (old & ~0xFF00ULL) | ((val & 0xFF) << 8));
+		return;
+	}
+	uint64_t old = hv_gpr_read(v, r);
+	switch (osz) {
+	case 0: val = (old & ~0xFFULL) | (val & 0xFF); break;
+	case 1: val = (old & ~0xFFFFULL) | (val & 0xFFFF); break;
+	case 2: val = (uint32_t)val; break; /* 32-bit writes zero-extend (Vol.1 3.4.1.1) */
+	default: break;
+	}
+	hv_gpr_write(v, r, val);
+}
+
+/* The xAPIC page of this vCPU (SDM 11.4.1), if the guest's LAPIC is in xAPIC mode. */
+static bool is_apic_page(struct hv_vcpu *v, gpa_t gpa)
+{
+	return v->lapic && (v->apic_base & APIC_BASE_EN) && !(v->apic_base & APIC_BASE_EXTD) &&
+	       (gpa & ~0xFFFULL) == (v->apic_base & ((1ULL << CPU_MAXPHYADDR) - 1) & ~0xFFFULL);
+}
+
+/* xAPIC registers are 32 bits at 16-byte strides (SDM 11.4.1): a narrower access
+ * reads the dword, a narrower write merges into it (as the silicon's mem.c does). */
+static uint64_t mmio_read(struct hv_vcpu *v, gpa_t gpa, int size)
+{
+	if (!is_apic_page(v, gpa))
+		return bus_read(v->vm->guest, gpa, size);
+	unsigned off = gpa & 0xFFF;
+	uint64_t r = lapic_ops.mmio_read(v->lapic, off & ~3u);
+	if (size == 8)
+		r |= (uint64_t)lapic_ops.mmio_read(v->lapic, (off & ~3u) + 4) << 32;
+	return (r >> (8 * (off & 3))) & size_mask(size == 8 ? 3 : size == 4 ? 2 : size == 2 ? 1 : 0);
+}
+
+static void mmio_write(struct hv_vcpu *v, gpa_t gpa, int size, uint64_t val)
+{
+	if (!is_apic_page(v, gpa)) {
+		bus_write(v->vm->guest, gpa, size, val);
+		return;
+	}
+	unsigned off = gpa & 0xFFF, sh = 8 * (off & 3);
+	uint32_t r = (uint32_t)val;
+	if (size < 4) {
+		uint32_t m = (uint32_t)(size_mask(size == 2 ? 1 : 0) << sh);
+		r = (lapic_ops.mmio_read(v->lapic, off & ~3u) & ~m) | (((uint32_t)val << sh) & m);
+	}
+	lapic_ops.mmio_write(v->lapic, off & ~3u, r);
+	if (size == 8)
+		lapic_ops.mmio_write(v->lapic, (off & ~3u) + 4, (uint32_t)(val >> 32));
+}
+
+static void advance_rip(struct hv_vcpu *v, int len, enum decode_mode dm)
+{
+	uint64_t rip = hv_vmread(v, VMCS_GUEST_RIP) + (uint64_t)len;
+	hv_vmwrite(v, VMCS_GUEST_RIP, dm == DMODE_64 ? rip : dm == DMODE_32 ? (uint32_t)rip : rip & 0xFFFF);
+	uint64_t intr = hv_vmread(v, VMCS_GUEST_INTERRUPTIBILITY_INFO);
+	hv_vmwrite(v, VMCS_GUEST_INTERRUPTIBILITY_INFO,
+		   intr & ~(uint64_t)(INTERRUPTIBILITY_STI | INTERRUPTIBILITY_MOV_SS));
+	hv_single_step_trap(v);
+}
+
+/* Do the instruction's access; false if L0 does not emulate this form. */
+static bool do_access(struct hv_vcpu *v, const struct insn *in, gpa_t gpa)
+{
+	int bytes = 1 << in->osz;
+	bool rex = in->flags & INSN_REX;
+	switch (in->op) {
+	case OP_MOV:
+		if (in->form == FORM_EG)
+			mmio_write(v, gpa, bytes, reg_get(v, in->reg, in->osz, rex));
+		else if (in->form == FORM_EI)
+			mmio_write(v, gpa, bytes, in->imm & size_mask(in->osz));
+		else if (in->form == FORM_GE)
+			reg_put(v, in->reg, in->osz, rex, mmio_read(v, gpa, bytes));
+		else
+			return false;
+		return true;
+	case OP_MOVZX:
+	case OP_MOVSX: {
+		int src = (int)in->imm; /* source size, log2 (insn.h conventions) */
+		uint64_t val = mmio_read(v, gpa, 1 << src);
+		if (in->op == OP_MOVSX)
+			val = sign_extend(val, src);
+		reg_put(v, in->reg, in->osz, rex, val);
+		return true;
+	}
+	case OP_XCHG: {
+		uint64_t old = mmio_read(v, gpa, bytes);
+		mmio_write(v, gpa, bytes, reg_get(v, in->reg, in->osz, rex));
+		reg_put(v, in->reg, in->osz, rex, old);
+		return true;
+	}
+	default:
+		return false;
+	}
+}
+
+enum hv_action hv_emulate_mmio(struct hv_vcpu *v, gpa_t gpa)
+{
+	enum decode_mode dm = guest_decode_mode(v);
+	uint64_t la = hv_vmread(v, VMCS_GUEST_CS_BASE) + hv_vmread(v, VMCS_GUEST_RIP);
+	if (dm != DMODE_64)
+		la = (uint32_t)la;
+	uint8_t bytes[15];
+	int n = hv_read_guest_linear(v, la, bytes, (int)sizeof(bytes));
+	struct insn in;
+	int len = n > 0 ? decode(bytes, n, dm, &in) : DECODE_NEED_MORE;
+	if (len <= 0)
+		return hv_shutdown(v, "cannot fetch the instruction at %#llx that accessed MMIO %#llx",
+				   (unsigned long long)la, (unsigned long long)gpa);
+	if (!(in.flags & INSN_MEM) || !do_access(v, &in, gpa))
+		return hv_shutdown(v, "L0 cannot emulate %s on MMIO address %#llx",
+				   op_name((enum op)in.op), (unsigned long long)gpa);
+	advance_rip(v, len, dm);
+	return HV_RESUME;
+}
