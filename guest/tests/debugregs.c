@@ -71,7 +71,7 @@ static void write_drn(int n, uint64_t v)
 	}
 }
 
-/* --- the #DB handler ------------------------------------------------------------- */
+/* --- the #DB handler -------------------------------------------------------------- */
 
 #define MAX_DB 8
 static volatile int db_n;
@@ -113,7 +113,7 @@ static void disarm(void)
 		write_drn(n, 0);
 }
 
-/* --- the registers (SDM 18.2.2-18.2.4) --------------------------------------------- */
+/* --- the registers (SDM 18.2.2-18.2.4) -------------------------------------------- */
 
 static void registers(void)
 {
@@ -146,7 +146,7 @@ static void registers(void)
 	write_dr6(0);
 }
 
-/* --- instruction breakpoints (SDM 18.3.1.1) ------------------------------------------ */
+/* --- instruction breakpoints (SDM 18.3.1.1) --------------------------------------- */
 
 extern char ibp_at[], ibp2_at[];
 
@@ -185,7 +185,7 @@ static void insn_breakpoints(void)
 	disarm();
 }
 
-/* --- data breakpoints (SDM 18.3.1.2, 18.2.5) ----------------------------------------- */
+/* --- data breakpoints (SDM 18.3.1.2, 18.2.5) -------------------------------------- */
 
 static volatile uint8_t watch[64] __attribute__((aligned(64)));
 extern char st8_after[], st4_after[], st1_after[], ld4_after[], ld1_after[];
@@ -292,7 +292,7 @@ static void data_breakpoints(void)
 	disarm();
 }
 
-/* --- REP string (SDM 18.3.1.2: the trap follows the iteration) ------------------- */
+/* --- REP string (SDM 18.3.1.2: the trap follows the iteration) -------------------- */
 
 extern char rep_at[];
 
@@ -320,7 +320,7 @@ static void rep_string(void)
 	disarm();
 }
 
-/* --- I/O breakpoints (SDM 18.2.4: R/W = 10 with CR4.DE = 1) ------------------------- */
+/* --- I/O breakpoints (SDM 18.2.4: R/W = 10 with CR4.DE = 1) ----------------------- */
 
 extern char out80_after[], in83_after[];
 
@@ -357,7 +357,7 @@ static void io_breakpoints(void)
 	write_cr4(cr4);
 }
 
-/* --- general detect (SDM 18.2.4 GD; 18.3.1.3) ---------------------------------------- */
+/* --- general detect (SDM 18.2.4 GD; 18.3.1.3) ------------------------------------- */
 
 extern char gd_at[];
 
@@ -385,7 +385,7 @@ static void general_detect(void)
 	disarm();
 }
 
-/* --- MOV SS (SDM 6.8.3: #DB held over the next instruction) ------------------------- */
+/* --- MOV SS (SDM 6.8.3: #DB held over the next instruction) ----------------------- */
 
 static volatile uint16_t ss_value __attribute__((aligned(8)));
 extern char movss_next[], movss_after[];
@@ -412,7 +412,7 @@ static void movss(void)
 	disarm();
 }
 
-/* --- single-step with a data breakpoint (SDM 18.3.1.4, 18.2.3) --------------------- */
+/* --- single-step with a data breakpoint (SDM 18.3.1.4, 18.2.3) -------------------- */
 
 extern char ss_store_after[];
 

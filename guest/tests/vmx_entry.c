@@ -19,11 +19,14 @@
 
 #define ENTRY_FAIL(reason) (0x80000000u | (reason)) /* SDM 26.9.1: bit 31 */
 
-/* The guest: HLT, then VMCALL, then HLT. */
-extern char g_guest[], g_vmcall[];
+/* The guest: HLT, then VMCALL, then HLT; g_handler is the handler of every vector
+ * of the guest's own IDT (event injection). */
+extern char g_guest[], g_vmcall[], g_handler[];
 __asm__(".text\n"
 	"g_guest: hlt\n"
 	"g_vmcall: vmcall\n"
+	"	hlt\n"
+	"g_handler: vmcall\n"
 	"	hlt\n");
 
 /* Enter the guest and come back at the next VM exit (0), or VMfail (1 invalid, 2
@@ -440,6 +443,65 @@ static void run_success(void)
 	check_eq(rd(VMCS_VM_EXIT_INSTRUCTION_LEN), 3, "guest VMCALL: instruction length");
 }
 
+/* SDM 28.6: event injection through the guest's IDT (64-bit interrupt gates to
+ * g_handler, a VMCALL): the frame the guest's handler finds, RIP + VM-entry
+ * instruction length for software interrupts, the error code of #GP. After the VMCALL
+ * exit, the valid bit of the VM-entry interruption information is clear (SDM 29.2). */
+struct inj_case {
+	const char *name;
+	uint32_t info, err, len;
+	uint64_t rflags;
+	uint64_t ret_off; /* return address - g_guest */
+	bool code;        /* an error code below the return address */
+};
+
+static void run_injection(void)
+{
+	static const struct inj_case inj[] = {
+		{ "28.6.1 external interrupt 40H", 0x80000040, 0, 0, 0x202, 0, false },
+		{ "28.6.1 software interrupt 81H, length 2", 0x80000481, 0, 2, 0x2, 2, false },
+		{ "28.6.1 software exception #BP, length 1", 0x80000603, 0, 1, 0x2, 1, false },
+		{ "28.6.1 #GP with error code 10H", 0x80000b0d, 0x10, 0, 0x2, 0, true },
+	};
+	uint64_t *idt = alloc_page(), *stack = alloc_page();
+	uint16_t cs = sel_of(1);
+	uint64_t h = (uint64_t)(uintptr_t)g_handler;
+	for (int v = 0; v < 256; v++) { /* 64-bit interrupt gate, DPL 3, P (SDM 6.14.1) */
+		idt[2 * v] = (h & 0xffff) | ((uint64_t)cs << 16) | (0xeeull << 40) |
+			     ((h >> 16) << 48);
+		idt[2 * v + 1] = h >> 32;
+	}
+	for (size_t i = 0; i < ARRAY_SIZE(inj); i++) {
+		const struct inj_case *c = &inj[i];
+		reset_vmcs();
+		wr(VMCS_GUEST_IDTR_BASE, vmx_pa(idt));
+		wr(VMCS_GUEST_IDTR_LIMIT, 0xfff);
+		wr(VMCS_GUEST_RSP, vmx_pa(stack) + 4096);
+		wr(VMCS_GUEST_RFLAGS, c->rflags);
+		wr(VMCS_VM_ENTRY_INTR_INFO_FIELD, c->info);
+		wr(VMCS_VM_ENTRY_EXCEPTION_ERROR_CODE, c->err);
+		wr(VMCS_VM_ENTRY_INSTRUCTION_LEN, c->len);
+		int r = entry_run(0);
+		if (r || rd(VMCS_VM_EXIT_REASON) != EXIT_REASON_VMCALL) {
+			checkf(false, "%s: %s, exit reason %lu (expected VMCALL in the handler)",
+			       c->name, r ? vmx_outcome_name(r) : "entered", rd(VMCS_VM_EXIT_REASON));
+			continue;
+		}
+		check_eqf(rd(VMCS_GUEST_RIP), h, "%s: delivered to the handler", c->name);
+		const uint64_t *frame = (const uint64_t *)(uintptr_t)rd(VMCS_GUEST_RSP);
+		if (c->code)
+			check_eqf(*frame++, c->err, "%s: error code pushed", c->name);
+		check_eqf(frame[0], (uint64_t)(uintptr_t)g_guest + c->ret_off,
+			  "%s: return address", c->name);
+		check_eqf(frame[1], cs, "%s: CS pushed", c->name);
+		check_eqf(frame[2] & ~BIT(16), c->rflags, "%s: RFLAGS pushed (but RF)", c->name);
+		check_eqf(frame[3], vmx_pa(stack) + 4096, "%s: RSP pushed", c->name);
+		check_eqf(rd(VMCS_VM_ENTRY_INTR_INFO_FIELD) & 0x80000000u, 0,
+			  "%s: VM-entry interruption information invalid after the exit",
+			  c->name);
+	}
+}
+
 int main(void)
 {
 	if (!(cpuid(1, 0).c & BIT(5))) {
@@ -461,6 +523,7 @@ int main(void)
 	for (size_t i = 0; i < ARRAY_SIZE(cases); i++)
 		run_case(&cases[i]);
 	run_success();
+	run_injection();
 	check_eq(read_cr4() & CR4_VMXE, CR4_VMXE, "host CR4 after the exits");
 	return 0;
 }

@@ -90,11 +90,11 @@ static bool ctl(uint32_t msr, uint32_t true_msr, uint32_t want, uint32_t *out, c
 	return true;
 }
 
-static uint32_t pin_base, proc_base;
+static uint32_t pin_base, proc_base, exit_base;
 
 static bool setup_controls(void)
 {
-	uint32_t exit_ctl, entry_ctl;
+	uint32_t entry_ctl;
 	true_ctls = rdmsr(MSR_IA32_VMX_BASIC) & BIT(55);
 	if (!(rdmsr(MSR_IA32_VMX_MISC) & BIT(6))) /* SDM A.6: activity state HLT */
 		return false;
@@ -103,7 +103,7 @@ static bool setup_controls(void)
 	    !ctl(MSR_IA32_VMX_PROCBASED_CTLS, MSR_IA32_VMX_TRUE_PROCBASED_CTLS, PROC_HLT_EXITING,
 		 &proc_base, "primary") ||
 	    !ctl(MSR_IA32_VMX_EXIT_CTLS, MSR_IA32_VMX_TRUE_EXIT_CTLS,
-		 EXIT_HOST_ADDR_SPACE_SIZE | EXIT_SAVE_PREEMPTION_TIMER, &exit_ctl, "exit") ||
+		 EXIT_HOST_ADDR_SPACE_SIZE, &exit_base, "exit") ||
 	    !ctl(MSR_IA32_VMX_ENTRY_CTLS, MSR_IA32_VMX_TRUE_ENTRY_CTLS, ENTRY_IA32E_MODE,
 		 &entry_ctl, "entry"))
 		return false;
@@ -112,7 +112,9 @@ static bool setup_controls(void)
 						       : MSR_IA32_VMX_PINBASED_CTLS) >> 32);
 	uint32_t proc_cap = (uint32_t)(rdmsr(true_ctls ? MSR_IA32_VMX_TRUE_PROCBASED_CTLS
 							: MSR_IA32_VMX_PROCBASED_CTLS) >> 32);
-	if (!(pin_cap & PIN_PREEMPTION_TIMER) ||
+	uint32_t exit_cap = (uint32_t)(rdmsr(true_ctls ? MSR_IA32_VMX_TRUE_EXIT_CTLS
+						       : MSR_IA32_VMX_EXIT_CTLS) >> 32);
+	if (!(pin_cap & PIN_PREEMPTION_TIMER) || !(exit_cap & EXIT_SAVE_PREEMPTION_TIMER) ||
 	    (proc_cap & (PROC_INTR_WINDOW_EXITING | PROC_NMI_WINDOW_EXITING)) !=
 		    (PROC_INTR_WINDOW_EXITING | PROC_NMI_WINDOW_EXITING)) {
 		skip("vmx_events", "no preemption timer or window exiting");
@@ -120,7 +122,7 @@ static bool setup_controls(void)
 	}
 	vmwrite(VMCS_PIN_BASED_VM_EXEC_CONTROL, pin_base);
 	vmwrite(VMCS_CPU_BASED_VM_EXEC_CONTROL, proc_base);
-	vmwrite(VMCS_VM_EXIT_CONTROLS, exit_ctl);
+	vmwrite(VMCS_VM_EXIT_CONTROLS, exit_base);
 	vmwrite(VMCS_VM_ENTRY_CONTROLS, entry_ctl);
 	vmwrite(VMCS_EXCEPTION_BITMAP, BIT(EXC_UD) | BIT(EXC_BP) | BIT(EXC_GP));
 	vmwrite(VMCS_CR3_TARGET_COUNT, 0);
@@ -249,16 +251,19 @@ static bool exceptions(void)
 	return true;
 }
 
-/* SDM 27.5.1: the guest spins; the timer ends it. */
+/* SDM 27.5.1: the guest spins; the timer ends it. ("Save VMX-preemption timer value"
+ * needs the timer active: SDM 28.2.1.2.) */
 static bool preemption_timer(void)
 {
 	vmwrite(VMCS_PIN_BASED_VM_EXEC_CONTROL, pin_base | PIN_PREEMPTION_TIMER);
+	vmwrite(VMCS_VM_EXIT_CONTROLS, exit_base | EXIT_SAVE_PREEMPTION_TIMER);
 	vmwrite(VMCS_VMX_PREEMPTION_TIMER_VALUE, 50);
 	if (!run("preemption timer") ||
 	    !expect_exit("preemption timer", EXIT_REASON_PREEMPTION_TIMER, g_loop))
 		return false;
 	check_eq(vr(VMCS_VMX_PREEMPTION_TIMER_VALUE), 0, "preemption timer: value saved 0");
 	vmwrite(VMCS_PIN_BASED_VM_EXEC_CONTROL, pin_base);
+	vmwrite(VMCS_VM_EXIT_CONTROLS, exit_base);
 	vmwrite(VMCS_GUEST_RIP, va(g_sti));
 	return true;
 }

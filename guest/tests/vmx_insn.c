@@ -288,6 +288,46 @@ static void test_inv(void)
 	}
 }
 
+/* --- CPL 3 in VMX root operation: #GP(0) (SDM 32.3, each instruction) ------------- */
+
+USER_TEXT static uint64_t u_vmread(uint64_t enc)
+{
+	uint64_t v = 0;
+	__asm__ volatile("vmread %1, %0" : "=r"(v) : "r"(enc) : "cc");
+	return v;
+}
+
+USER_TEXT static uint64_t u_vmcall(uint64_t arg)
+{
+	__asm__ volatile("vmcall" ::: "cc", "memory");
+	return arg;
+}
+
+USER_TEXT static uint64_t u_vmxoff(uint64_t arg)
+{
+	__asm__ volatile("vmxoff" ::: "cc", "memory");
+	return arg;
+}
+
+static void check_cpl3_gp(user_fn_t fn, const char *name)
+{
+	struct fault f;
+	if (!fault_try(&f)) {
+		user_call(fn, VMCS_GUEST_RIP);
+		fault_end(&f);
+	}
+	check_eqf(f.vector, 13, "%s at CPL 3 in VMX root operation: #GP", name);
+	check_eqf(f.error, 0, "%s at CPL 3: error code 0", name);
+}
+
+static void test_cpl3(uint64_t current)
+{
+	check_cpl3_gp(u_vmread, "VMREAD");
+	check_cpl3_gp(u_vmcall, "VMCALL");
+	check_cpl3_gp(u_vmxoff, "VMXOFF");
+	check_eq(vmptrst(), current, "still in VMX root operation with the same current VMCS");
+}
+
 /* --- VMX operation restrictions and leaving it (SDM 25.8, 32.3 VMXOFF) -------------- */
 
 static int fault_write_cr(int n, uint64_t v)
@@ -341,6 +381,7 @@ int main(void)
 	test_pointers(vmxon_pa, vmx_pa(a_page), vmx_pa(b_page), b_page);
 	test_fields();
 	test_inv();
+	test_cpl3(vmx_pa(a_page));
 	test_leave();
 	return 0;
 }

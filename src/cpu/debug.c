@@ -58,7 +58,7 @@ static gva_t bp_base(const struct cpu *cpu, int n)
 	return bp_addr(cpu, n) & ~(bp_len(cpu->dr[7], n) - 1);
 }
 
-/* --- arming ------------------------------------------------------------------- */
+/* --- arming ----------------------------------------------------------------------- */
 
 static void add_page(gva_t *pages, unsigned *n, gva_t la)
 {
@@ -150,7 +150,7 @@ void debug_tlb_strip(const struct cpu *cpu, gva_t page, uint64_t tag[3])
 			tag[k] = 0;
 }
 
-/* --- reporting ---------------------------------------------------------------------- */
+/* --- reporting -------------------------------------------------------------------- */
 
 /* DR6 for a #DB the processor raises (see the top of this file). */
 static void report(struct cpu *cpu, uint32_t bits)
@@ -203,7 +203,15 @@ void debug_icebp(struct cpu *cpu)
 	report(cpu, bits);
 }
 
-/* --- matching ------------------------------------------------------------------------ */
+bool debug_rf_only(struct cpu *cpu, uint64_t pfn)
+{
+	if (pfn >= cpu->bus->ram_pages || cpu->intr_shadow || (cpu->rflags & RFLAGS_TF))
+		return false;
+	cpu->rflags &= ~RFLAGS_RF;
+	return true;
+}
+
+/* --- matching --------------------------------------------------------------------- */
 
 bool debug_fetch(struct cpu *cpu, gva_t la)
 {

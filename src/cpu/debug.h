@@ -26,12 +26,12 @@
  *
  * RFLAGS.RF (SDM 18.3.1.1): cleared at the start of each instruction, after the
  * instruction-breakpoint check: by run_single() (debug_insn_begin) on a page with an
- * instruction breakpoint, else by run_next() before the block (exec.c). Fault-class
- * exceptions push RF = 1 (idt.c), except an instruction-breakpoint #DB; the
- * general-detect #DB is fault-class and pushes 1 too.
- * A REP string instruction interrupted after an iteration other than its last keeps
- * RF = 1 (exec_string.c), so that an interrupt or a #DB trap taken there pushes RF = 1
- * and the resumed iteration does not hit the instruction breakpoint again.
+ * instruction breakpoint, else by run_next() before the block (debug_rf_only).
+ * Fault-class exceptions push RF = 1 (idt.c), except an instruction-breakpoint #DB;
+ * the general-detect #DB is fault-class and pushes 1 too. A REP string instruction
+ * interrupted after an iteration other than its last keeps RF = 1 (exec_string.c), so
+ * that an interrupt or a #DB trap taken there pushes RF = 1 and the resumed iteration
+ * does not hit the instruction breakpoint again.
  */
 #ifndef TURTLES_CPU_DEBUG_H
 #define TURTLES_CPU_DEBUG_H
@@ -110,6 +110,13 @@ void debug_task_trap(struct cpu *cpu);
 /* INT1 (ICEBP) is itself a trap-like #DB: it reports the pending conditions. Every
  * #DB clears DR7.GD on entry to its handler (SDM 18.2.4). */
 void debug_icebp(struct cpu *cpu);
+
+/* run_next(), when a block cannot start at once: true if the only reason is RF = 1
+ * (after IRET from a fault handler), which then ends here, as the next instruction
+ * starts (SDM 18.3.1.1), and the block runs. A page with an instruction breakpoint
+ * came back from the fetch as MEM_GPA_ALONE (pfn beyond RAM): never RF alone there.
+ * Out of line so that the run loop's test stays one instruction. */
+bool debug_rf_only(struct cpu *cpu, uint64_t pfn);
 
 /* The run loop, as an instruction starts on its own (run_single): RF is cleared now
  * (SDM 18.3.1.1), and conditions still held from the instruction before (a MOV SS /

@@ -128,6 +128,13 @@ void cpu_single_step_trap(struct cpu *cpu)
 	 * the data/I-O breakpoints and task-switch trap of the same instruction in one
 	 * #DB (debug.c). A fault while delivering it unwinds to the run loop with
 	 * delivering = #DB (benign: handled serially). */
+	if (unlikely(cpu->vmx.non_root && (cpu->vmx.ctl.proc & PROC_MONITOR_TRAP_FLAG))) {
+		/* SDM 27.5.2: an MTF VM exit comes before the #DB trap, which stays
+		 * pending for the boundary (vmx_handle_events; the exit saves it). */
+		cpu->dbg.hits |= DR6_BS;
+		cpu->events |= CPU_EV_DBTRAP;
+		return;
+	}
 	debug_deliver_trap(cpu, DR6_BS);
 }
 

@@ -145,13 +145,6 @@ static void run_single(struct cpu *cpu, gva_t la, const uint8_t *p, int avail,
 	/* The shadow covers the boundary before this instruction only (SDM 6.8.3); an
 	 * STI or MOV SS here sets a new one, which also suppresses this instruction's
 	 * single-step trap (MOV SS) but not the next one's. */
-	if (unlikely(cpu->vmx.non_root)) {
-		/* An exit before this instruction completes saves the blocking it
-		 * started in (SDM 29.3.4, vmx_exit_state.c). */
-		cpu->vmx.insn_shadow_kind = cpu->intr_shadow ? cpu->intr_shadow_kind : 0;
-		cpu->vmx.insn_shadow_rip = cpu->rip;
-		cpu->vmx.insn_shadow_left = cpu->run_left;
-	}
 	cpu->intr_shadow = 0;
 	debug_insn_begin(cpu); /* RF = 0 from here on (SDM 18.3.1.1) */
 	step(cpu, bind_handler(cpu, &in, false), &in, ip_mask_of[dm]);
@@ -210,15 +203,10 @@ static void run_next(struct cpu *cpu)
 	struct bus *bus = cpu->bus;
 	uint64_t pfn = gpa >> PAGE_SHIFT;
 	if (unlikely(pfn >= bus->ram_pages || cpu->intr_shadow ||
-		     (cpu->rflags & (RFLAGS_TF | RFLAGS_RF)))) {
-		/* RF = 1 alone (IRET from a fault handler) just ends as the next
-		 * instruction starts (SDM 18.3.1.1); a page with an instruction breakpoint
-		 * came back as MEM_GPA_ALONE and runs alone. */
-		if (pfn >= bus->ram_pages || cpu->intr_shadow || (cpu->rflags & RFLAGS_TF)) {
-			run_single(cpu, la, p, avail, dm);
-			return;
-		}
-		cpu->rflags &= ~RFLAGS_RF;
+		     (cpu->rflags & (RFLAGS_TF | RFLAGS_RF))) &&
+	    !debug_rf_only(cpu, pfn)) {
+		run_single(cpu, la, p, avail, dm);
+		return;
 	}
 	struct dcache *dc = cpu->dcache;
 	struct dblock *b = dcache_slot(dc, gpa);
@@ -269,8 +257,11 @@ static enum cpu_exit run_loop(struct cpu *cpu)
 				cpu_handle_events(cpu);
 			if (cpu->events & CPU_EV_VMEXIT)
 				return vmexit_return(cpu);
-			if (cpu->halted || cpu->wait_for_sipi)
+			if (cpu->halted || cpu->wait_for_sipi) {
+				if (unlikely(cpu->vmx.non_root))
+					vmx_halted(cpu); /* the preemption timer can wake it */
 				return CPU_EXIT_HALTED;
+			}
 		}
 		if (unlikely(cpu->run_left == 0))
 			return CPU_EXIT_BUDGET;

@@ -45,18 +45,19 @@ void io_check_permission(struct cpu *cpu, uint16_t port, int size)
 uint32_t io_in(struct cpu *cpu, uint16_t port, int size)
 {
 	io_check_permission(cpu, port, size);
-	uint32_t v = bus_in(cpu->bus, port, size);
+	/* I/O breakpoints (SDM 18.3.1.2): noted now, reported by a #DB trap after the
+	 * instruction; before the access, so that it stays a tail call. */
 	if (unlikely(cpu->dbg.armed & DBG_IO))
-		debug_io(cpu, port, size); /* I/O breakpoints (SDM 18.3.1.2): a trap */
-	return v;
+		debug_io(cpu, port, size);
+	return bus_in(cpu->bus, port, size);
 }
 
 void io_out(struct cpu *cpu, uint16_t port, int size, uint32_t value)
 {
 	io_check_permission(cpu, port, size);
-	bus_out(cpu->bus, port, size, value);
 	if (unlikely(cpu->dbg.armed & DBG_IO))
 		debug_io(cpu, port, size);
+	bus_out(cpu->bus, port, size, value);
 }
 
 static uint16_t io_port(const struct cpu *cpu, const struct insn *in)

@@ -13,6 +13,7 @@
  */
 #include "cpu/far.h"
 #include "cpu/task.h"
+#include "cpu/vmx/vmx_internal.h"
 
 /* RFLAGS bits IRET may change at any CPL; IF needs CPL <= IOPL, IOPL/VIF/VIP need
  * CPL 0 (SDM Vol.2 IRET "RETURN-TO-SAME/OUTER-PRIVILEGE-LEVEL"). VM never changes. */
@@ -57,6 +58,7 @@ static void iret_real(struct cpu *cpu, const struct insn *in)
 	cpu->next_rip = ip;
 	cpu->nmi_blocked = false;
 	cpu->vmx.virtual_nmi_blocked = false; /* SDM 27.3: IRET ends virtual-NMI blocking */
+	cpu->vmx.iret_unblocking = false;
 }
 
 /*
@@ -101,11 +103,14 @@ static bool iretq_same_level(struct cpu *cpu)
 	far_load_outer_stack(cpu, ss, sd, cpl, f[3], true);
 	cpu->nmi_blocked = false;
 	cpu->vmx.virtual_nmi_blocked = false; /* SDM 27.3: IRET ends virtual-NMI blocking */
+	cpu->vmx.iret_unblocking = false;
 	return true;
 }
 
 void exec_IRET(struct cpu *cpu, const struct insn *in)
 {
+	if (unlikely(cpu->vmx.non_root))
+		vmx_iret_begin(cpu); /* SDM 29.2.2 bit 12: NMI unblocking due to IRET */
 	if (cpu->mode == MODE_REAL) {
 		iret_real(cpu, in);
 		return;
@@ -168,4 +173,5 @@ void exec_IRET(struct cpu *cpu, const struct insn *in)
 		seg_null_outer(cpu);
 	cpu->nmi_blocked = false;
 	cpu->vmx.virtual_nmi_blocked = false; /* SDM 27.3: IRET ends virtual-NMI blocking */
+	cpu->vmx.iret_unblocking = false;
 }

@@ -163,9 +163,12 @@ static uint32_t walk_levels(struct cpu *cpu, gva_t la, gpa_t table, int level, b
 	struct bus *bus = cpu->bus;
 	const uint8_t *ram = bus->ram;
 	gpa_t lim = bus->mmio_low < bus->ram_size ? bus->mmio_low : bus->ram_size;
+	bool ept = w->ept;
 	for (;; level--) {
 		int shift = PAGE_SHIFT + 9 * (level - 1);
-		gpa_t addr = pt_addr(cpu, w, table + (((la >> shift) & 511) << 3));
+		gpa_t addr = table + (((la >> shift) & 511) << 3);
+		if (unlikely(ept))
+			addr = pt_addr(cpu, w, addr);
 		uint64_t e = pt_read64(bus, ram, lim, addr);
 		if (!(e & PTE_P))
 			return w->pfec;

@@ -5,7 +5,7 @@
  * against the device model, write back the register, step over the instruction.
  *
  * The forms guests use on device registers: MOV (88/89/8A/8B/A0-A3/C6/C7), MOVZX,
- * MOVSX and XCHG with memory. Anything else shuts the VM down with the op's name, so a
+ * MOVSX, XCHG, and ADD/OR/AND/SUB/XOR/CMP/TEST (emulate_alu.c) with memory. Anything else shuts the VM down with the op's name, so a
  * missing form is obvious rather than silently wrong.
  */
 #include "cpu/exec.h"
@@ -97,6 +97,22 @@ static void advance_rip(struct hv_vcpu *v, int len, enum decode_mode dm)
 	hv_single_step_trap(v);
 }
 
+/* A read-modify-write (or compare) on the device register (emulate_alu.c). */
+static bool do_alu(struct hv_vcpu *v, const struct insn *in, gpa_t gpa)
+{
+	int bytes = 1 << in->osz;
+	bool rex = in->flags & INSN_REX, wmem, wreg;
+	uint64_t mem = mmio_read(v, gpa, bytes), res;
+	uint64_t reg = in->form == FORM_EI ? 0 : reg_get(v, in->reg, in->osz, rex);
+	if (!hv_emulate_mmio_alu(v, in, mem, reg, &res, &wmem, &wreg))
+		return false;
+	if (wmem)
+		mmio_write(v, gpa, bytes, res);
+	if (wreg)
+		reg_put(v, in->reg, in->osz, rex, res);
+	return true;
+}
+
 /* Do the instruction's access; false if L0 does not emulate this form. */
 static bool do_access(struct hv_vcpu *v, const struct insn *in, gpa_t gpa)
 {
@@ -129,7 +145,7 @@ static bool do_access(struct hv_vcpu *v, const struct insn *in, gpa_t gpa)
 		return true;
 	}
 	default:
-		return false;
+		return hv_is_mmio_alu((enum op)in->op) && do_alu(v, in, gpa);
 	}
 }
 

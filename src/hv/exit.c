@@ -140,6 +140,7 @@ enum hv_action hv_shutdown(struct hv_vcpu *v, const char *fmt, ...)
 		vsnprintf(vm->shutdown_why, sizeof(vm->shutdown_why), fmt, ap);
 		va_end(ap);
 		vm->shutdown = vm->shutdown_why;
+		vm->shutdown_vcpu = v->id;
 		const char *why = vm->shutdown;
 		fflush(stdout);
 		fprintf(stderr, "turtles: L0: VM shut down: %s on vCPU %d at RIP %#llx "

@@ -55,6 +55,25 @@ enum hv_action hv_exit_preemption_timer(struct hv_vcpu *v)
 	return HV_YIELD;
 }
 
+/* An event delivery (IDT, stack) touched a page EPT01 does not map (SDM 29.2.4: the
+ * exit reports the event as IDT-vectoring information). L0 cannot complete a
+ * delivery by emulation. If the page is unassigned (no RAM, no device: on the bare PC
+ * writes there vanish and reads float), L0 backs it with its scratch page, as the
+ * silicon's bus does at level 0, and the event is re-delivered at the next entry. A
+ * device page there is a guest bug L0 cannot follow: the VM shuts down. */
+static enum hv_action delivery_fault(struct hv_vcpu *v, gpa_t gpa)
+{
+	struct hv_vm *vm = v->vm;
+	bool unassigned = gpa >= vm->guest_ram && !bus_find_mmio(vm->guest, gpa) &&
+			  !((gpa & ~0xFFFULL) == (v->apic_base & ~0xFFFULL & ((1ULL << CPU_MAXPHYADDR) - 1)));
+	if (!unassigned || !vm->scratch_page ||
+	    ept01_map(&vm->ept, gpa & ~0xFFFULL, vm->scratch_page, HV_PAGE, EPT_READ | EPT_WRITE))
+		return hv_shutdown(v, "event delivery touched device memory at %#llx",
+				   (unsigned long long)gpa);
+	vmx_invept(v->cpu, INVEPT_SINGLE_CONTEXT, ept01_eptp(&vm->ept));
+	return HV_RESUME;
+}
+
 /* SDM 30.3.3.2. A page EPT01 leaves unmapped is a device page: emulate the access.
  * A RAM page is always mapped, so a violation there is L0's bug (reported). */
 enum hv_action hv_exit_ept_violation(struct hv_vcpu *v)
@@ -62,8 +81,7 @@ enum hv_action hv_exit_ept_violation(struct hv_vcpu *v)
 	gpa_t gpa = hv_vmread(v, VMCS_GUEST_PHYSICAL_ADDRESS);
 	uint64_t q = hv_vmread(v, VMCS_EXIT_QUALIFICATION);
 	if (hv_vmread(v, VMCS_IDT_VECTORING_INFO_FIELD) & INTR_INFO_VALID)
-		return hv_shutdown(v, "event delivery touched device memory at %#llx",
-				   (unsigned long long)gpa);
+		return delivery_fault(v, gpa);
 	if (q & EPTQUAL_FETCH)
 		return hv_shutdown(v, "instruction fetch from device memory at %#llx",
 				   (unsigned long long)gpa);
@@ -89,6 +107,7 @@ enum hv_action hv_exit_ept_misconfig(struct hv_vcpu *v)
 /* SDM 27.1.2 / 29: a triple fault in the guest is its shutdown, not L0's. */
 enum hv_action hv_exit_triple_fault(struct hv_vcpu *v)
 {
+	v->vm->triple_fault = true;
 	return hv_shutdown(v, "triple fault");
 }
 

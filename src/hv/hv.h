@@ -75,8 +75,13 @@ enum hv_run hv_vcpu_run(struct hv_vm *vm, int i, uint64_t slice_ns);
  * hang detection. */
 bool hv_vcpu_wakeable(const struct hv_vm *vm, int i);
 
-/* Why the VM shut down, NULL while it runs. */
+/* Why the VM shut down, NULL while it runs; whether it was a triple fault. */
 const char *hv_vm_shutdown_reason(const struct hv_vm *vm);
+bool hv_vm_triple_faulted(const struct hv_vm *vm);
+
+/* vCPU i's guest state (VMCS guest-state area and GPRs) for shutdown reports; the
+ * vCPU that shut the VM down is marked SHUTDOWN. */
+void hv_vcpu_dump(struct hv_vm *vm, int i, FILE *f);
 
 /* --stats: L0's exits by reason (count, host time handling them), a table for people
  * and JSON for scripts. level is the level of the guest whose exits these are. */

@@ -105,11 +105,14 @@ struct hv_vm {
 	uint64_t guest_ram;
 	struct hv_pool pool;
 	struct ept01 ept;
-	hpa_t io_bitmap[2], msr_bitmap;
+	hpa_t msr_bitmap;
+	hpa_t scratch_page;       /* backs unassigned pages an event delivery touched */
 	int ncpus;
 	struct hv_vcpu vcpu[HV_MAX_VCPUS];
 	const char *shutdown;     /* why the VM shut down, NULL while it runs */
 	char shutdown_why[192];
+	int shutdown_vcpu;        /* the vCPU that shut it down */
+	bool triple_fault;
 	struct hv_exit_stat stats[HV_EXIT_SLOTS];
 	uint64_t stats_tsc0, stats_ns0; /* host TSC and ns at creation: ticks -> ns */
 };
@@ -233,5 +236,10 @@ int hv_write_guest_linear(struct hv_vcpu *v, uint64_t la, const void *src, int n
 /* Complete the access of the instruction at guest RIP to MMIO address gpa on the guest
  * bus (or the virtual LAPIC page), then step over it. */
 enum hv_action hv_emulate_mmio(struct hv_vcpu *v, gpa_t gpa);
+/* emulate_alu.c: ADD/OR/AND/SUB/XOR/CMP/TEST with a memory operand of value mem and
+ * a register operand reg: the result, where it goes, and the guest's RFLAGS. */
+bool hv_is_mmio_alu(enum op op);
+bool hv_emulate_mmio_alu(struct hv_vcpu *v, const struct insn *in, uint64_t mem,
+			 uint64_t reg, uint64_t *result, bool *write_mem, bool *write_reg);
 
 #endif

@@ -82,7 +82,7 @@ struct hv_vm *hv_vm_create(const struct hv_vm_config *cfg)
 	    hv_pool_init(&vm->pool, cfg->silicon, cfg->guest_ram, l0) ||
 	    ept01_init(&vm->ept, &vm->pool) ||
 	    ept01_map_guest_ram(&vm->ept, vm->guest, vm->guest_ram) ||
-	    build_msr_bitmap(vm)) {
+	    build_msr_bitmap(vm) || !(vm->scratch_page = hv_pool_alloc(&vm->pool))) {
 		fprintf(stderr, "hv: cannot build EPT01 and bitmaps in L0's %llu KiB\n",
 			(unsigned long long)(l0 >> 10));
 		free(vm);
@@ -133,6 +133,11 @@ void hv_vcpu_set_lapic(struct hv_vm *vm, int i, struct lapic *lapic)
 const char *hv_vm_shutdown_reason(const struct hv_vm *vm)
 {
 	return vm->shutdown;
+}
+
+bool hv_vm_triple_faulted(const struct hv_vm *vm)
+{
+	return vm->triple_fault;
 }
 
 bool hv_vcpu_wakeable(const struct hv_vm *vm, int i)

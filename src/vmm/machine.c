@@ -132,8 +132,12 @@ static void report_shutdown(struct machine *m, struct cpu *cpu, const char *why)
 	fflush(stdout);
 	fprintf(stderr, "turtles: %s on CPU %d after %llu instructions\n", why, cpu->id,
 		(unsigned long long)m->clock.retired);
-	for (int i = 0; i < m->ncpus; i++)
-		cpu_dump(m->cpus[i], stderr);
+	for (int i = 0; i < m->ncpus; i++) {
+		if (m->hv)
+			hv_vcpu_dump(m->hv, i, stderr); /* the guest's state, from L0 */
+		else
+			cpu_dump(m->cpus[i], stderr);
+	}
 }
 
 /* True if no CPU can ever run again: all halted or waiting for SIPI, and no timer or
@@ -175,7 +179,10 @@ static int run_vcpu(struct machine *m, int i, uint64_t slice, bool *all_idle)
 	}
 	enum hv_run r = hv_vcpu_run(m->hv, i, slice ? slice : 1);
 	if (r == HV_RUN_SHUTDOWN) {
-		report_shutdown(m, m->cpus[i], "L0 shut the VM down");
+		/* The same status as a triple fault at level 0: the guest is dead. */
+		report_shutdown(m, m->cpus[i], hv_vm_triple_faulted(m->hv)
+						       ? "triple fault: shutdown"
+						       : "L0 shut the VM down");
 		return VMM_STATUS_TRIPLE_FAULT;
 	}
 	if (r != HV_RUN_IDLE)

@@ -17,18 +17,13 @@
 #define EPT_PERM_MASK (EPT_READ | EPT_WRITE | EPT_EXEC)
 #define EPT_LEVELS 4
 
-/* SDM 28.2.1.1: the EPTP checks of VM entry with "enable EPT" = 1, from what
- * IA32_VMX_EPT_VPID_CAP advertises (vmx_caps.h): UC (bit 8) or WB (bit 14); a
- * 4-level walk (bit 6); A/D flags (bit 21); bits 11:7 reserved (bit 7, supervisor
- * shadow-stack control, is not supported); bits 63:MAXPHYADDR reserved. */
+/* SDM 28.2.1.1: the EPTP checks of VM entry with "enable EPT" = 1. The rule is
+ * derived once from IA32_VMX_EPT_VPID_CAP in vmx_caps.c (vmx_eptp_valid: UC or WB,
+ * a 4-level walk, A/D flags, bits 11:7 and 63:MAXPHYADDR); this is its name on the
+ * EPT side. */
 bool ept_eptp_valid(uint64_t eptp)
 {
-	uint64_t type = eptp & EPTP_MEMTYPE_MASK;
-	if (type != EPTP_MEMTYPE_UC && type != EPTP_MEMTYPE_WB)
-		return false;
-	if (((eptp >> EPTP_WALK_LENGTH_SHIFT) & 7) != EPT_LEVELS - 1)
-		return false;
-	return !(eptp & (GENMASK(11, 7) | GENMASK(63, CPU_MAXPHYADDR)));
+	return vmx_eptp_valid(eptp);
 }
 
 /* SDM 30.3.2 Tables 30-1 to 30-6: reserved bits of a present entry at level (4 =
@@ -75,7 +70,8 @@ static uint64_t access_bits(int kind)
  * was translated (bit 7) and whether this was its final access (bit 8); with the
  * advanced information of IA32_VMX_EPT_VPID_CAP bit 22 and bits 7, 8 set: the guest
  * translation's U/S (bit 9), R/W (bit 10) and XD (bit 11). Without guest paging the
- * linear address has no such attributes: bits 9-11 stay 0. */
+ * linear address has no such attributes: bits 9-11 stay 0. Bit 12 (NMI unblocking
+ * due to IRET) stays 0: IRET unblocks NMIs after its last access (vmx_internal.h). */
 static void violation(const struct ept_access *a, gpa_t gpa, uint64_t perm,
 		      struct vmx_exit_info *exit)
 {
@@ -221,6 +217,38 @@ void ept_translate(struct cpu *cpu, gpa_t gpa, const struct ept_access *a,
 		vmx_exit_unwind(cpu, &exit);
 }
 
+/* SDM 31.4: with "virtualize APIC accesses", the page at the APIC-access address (a
+ * physical address: after EPT when EPT is on) is the APIC-access page. */
+static bool is_apic_access_page(const struct cpu *cpu, hpa_t page)
+{
+	return (vmx_proc2(cpu) & PROC2_VIRTUALIZE_APIC_ACCESSES) &&
+	       page == (cpu->vmx.ctl.apic_access_page & EPT_ADDR_MASK);
+}
+
+/* SDM 29.2.1 Table 29-6, the access types of an APIC-access exit: 0 linear read,
+ * 1 linear write, 2 linear fetch, 3 linear access during event delivery (all four
+ * with the offset in bits 11:0), 10 guest-physical access during event delivery, 15
+ * guest-physical access during instruction fetch or execution. */
+enum { APIC_ACCESS_LINEAR_EVENT = 3, APIC_ACCESS_GUEST_PHYSICAL = 15 };
+
+static bool delivering_event(const struct cpu *cpu)
+{
+	return cpu->vmx.vectoring_info & INTR_INFO_VALID;
+}
+
+_Noreturn static void apic_access_exit(struct cpu *cpu, uint64_t offset, gpa_t gpa,
+				       unsigned type)
+{
+	if (delivering_event(cpu))
+		type = type == APIC_ACCESS_GUEST_PHYSICAL ? 10 : APIC_ACCESS_LINEAR_EVENT;
+	struct vmx_exit_info exit = {
+		.reason = EXIT_REASON_APIC_ACCESS,
+		.qualification = offset | (uint64_t)type << 12,
+		.guest_physical = gpa,
+	};
+	vmx_exit_unwind(cpu, &exit);
+}
+
 gpa_t ept_paging_access(struct cpu *cpu, gpa_t gpa, gva_t la, bool gla_valid, bool write)
 {
 	/* SDM 30.3.5: with EPT A/D flags on, guest paging-structure accesses are writes
@@ -231,6 +259,8 @@ gpa_t ept_paging_access(struct cpu *cpu, gpa_t gpa, gva_t la, bool gla_valid, bo
 				.gla_valid = gla_valid, .gla = la };
 	struct ept_xlate x;
 	ept_translate(cpu, gpa, &a, &x);
+	if (unlikely(is_apic_access_page(cpu, x.hpa)))
+		apic_access_exit(cpu, 0, gpa, APIC_ACCESS_GUEST_PHYSICAL);
 	return x.hpa | (gpa & ~PAGE_MASK);
 }
 
@@ -244,23 +274,12 @@ void ept_final(struct cpu *cpu, gva_t la, int kind, struct mmu_xlate *x)
 		x->gpa = e.hpa;
 		x->flags |= e.flags;
 	}
-	/* SDM 31.4: with "virtualize APIC accesses", the page at the APIC-access address
-	 * (a physical address: after EPT when EPT is on) is the APIC-access page. */
-	if ((vmx_proc2(cpu) & PROC2_VIRTUALIZE_APIC_ACCESSES) &&
-	    x->gpa == (cpu->vmx.ctl.apic_access_page & EPT_ADDR_MASK))
+	if (is_apic_access_page(cpu, x->gpa))
 		x->flags |= TLBF_VAPIC;
 }
 
-/* SDM 29.2.1 Table 29-6: bits 11:0 the offset in the page, bits 15:12 the access
- * type: 0 linear read, 1 linear write, 2 linear instruction fetch (during instruction
- * execution). */
+/* A linear access of kind (ACC_READ/WRITE/EXEC = access types 0-2) at pa. */
 void ept_apic_access_exit(struct cpu *cpu, gpa_t pa, int kind)
 {
-	_Static_assert(ACC_READ == 0 && ACC_WRITE == 1 && ACC_EXEC == 2,
-		       "access kinds are the APIC-access types 0-2");
-	struct vmx_exit_info exit = {
-		.reason = EXIT_REASON_APIC_ACCESS,
-		.qualification = (pa & ~PAGE_MASK) | (uint64_t)kind << 12,
-	};
-	vmx_exit_unwind(cpu, &exit);
+	apic_access_exit(cpu, pa & ~PAGE_MASK, 0, (unsigned)kind);
 }

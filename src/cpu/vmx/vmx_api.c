@@ -27,7 +27,7 @@ void vmcs_free(struct vmcs *vmcs)
 }
 
 /* SDM 32.3 VMXON: in VMX operation already -> VMfail(15); else enter VMX operation
- * with no current VMCS ("current-VMCS pointer <- FFFFFFFF_FFFFFFFFH"). */
+ * with no current VMCS. */
 enum vmx_result vmx_native_on(struct cpu *cpu)
 {
 	if (cpu->vmx.host != VMX_HOST_NONE)
@@ -95,7 +95,7 @@ enum vmx_result vmx_vmptrld(struct cpu *cpu, struct vmcs *vmcs)
 	return VMX_SUCCEED;
 }
 
-/* SDM 32.3 VMPTRST: the current VMCS (NULL for "FFFFFFFF_FFFFFFFFH"). */
+/* SDM 32.3 VMPTRST: the current VMCS (NULL when the pointer is all ones). */
 struct vmcs *vmx_vmptrst(const struct cpu *cpu)
 {
 	return cpu->vmx.host == VMX_HOST_NATIVE ? cpu->vmx.current : NULL;

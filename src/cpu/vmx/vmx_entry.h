@@ -22,6 +22,7 @@
 #ifndef TURTLES_CPU_VMX_VMX_ENTRY_H
 #define TURTLES_CPU_VMX_VMX_ENTRY_H
 
+#include "cpu/sys.h"
 #include "cpu/vmx/vmx_internal.h"
 
 /* Record the failed condition; always returns false. */
@@ -56,12 +57,6 @@ static inline bool vmx_phys_ok(uint64_t pa)
 static inline bool vmx_page_addr_ok(uint64_t pa)
 {
 	return !(pa & 0xFFF) && vmx_phys_ok(pa);
-}
-
-/* Canonical for 48-bit linear addresses (SDM Vol.1 3.3.7.1; no LA57). */
-static inline bool vmx_canonical(uint64_t a)
-{
-	return (uint64_t)((int64_t)(a << 16) >> 16) == a;
 }
 
 /* Valid PAT memory types (SDM 11.12.2): UC 0, WC 1, WT 4, WP 5, WB 6, UC- 7. */
@@ -137,7 +132,5 @@ void vmx_cache_controls(struct cpu *cpu, const struct vmcs *v);
 /* Deliver the event of the VM-entry interruption-information field, if any, through
  * the guest IDT (SDM 28.6); a fault during delivery is handled as in the guest. */
 void vmx_inject_event(struct cpu *cpu, const struct vmcs *v);
-
-/* --- provided by other parts, declared here until their owners land them ------------- */
 
 #endif

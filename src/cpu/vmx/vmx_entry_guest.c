@@ -32,8 +32,8 @@ static bool check_guest_regs(struct cpu *cpu, const struct vmcs *v)
 		ENTRY_CHECK(cpu, !(cr4 & CR4_PCIDE));
 	}
 	ENTRY_CHECK(cpu, vmx_phys_ok(VMCS_GET(v, GUEST_CR3)));
-	ENTRY_CHECK(cpu, vmx_canonical(VMCS_GET(v, GUEST_SYSENTER_ESP)));
-	ENTRY_CHECK(cpu, vmx_canonical(VMCS_GET(v, GUEST_SYSENTER_EIP)));
+	ENTRY_CHECK(cpu, is_canonical(VMCS_GET(v, GUEST_SYSENTER_ESP)));
+	ENTRY_CHECK(cpu, is_canonical(VMCS_GET(v, GUEST_SYSENTER_EIP)));
 	/* No performance counters (CPUID.0AH is zero): every bit is reserved. */
 	if (entry & ENTRY_LOAD_PERF_GLOBAL_CTRL)
 		ENTRY_CHECK(cpu, VMCS_GET(v, GUEST_IA32_PERF_GLOBAL_CTRL) == 0);
@@ -57,7 +57,7 @@ static bool check_guest_rip_rflags(struct cpu *cpu, const struct vmcs *v)
 	uint64_t rip = VMCS_GET(v, GUEST_RIP), rflags = VMCS_GET(v, GUEST_RFLAGS);
 	uint32_t info = (uint32_t)VMCS_GET(v, VM_ENTRY_INTR_INFO_FIELD);
 	if (ia32e && cs_l)
-		ENTRY_CHECK(cpu, vmx_canonical(rip)); /* bits 63:N identical */
+		ENTRY_CHECK(cpu, is_canonical(rip)); /* bits 63:N identical */
 	else
 		ENTRY_CHECK(cpu, !(rip >> 32));
 	/* Reserved bits 63:22, 15, 5 and 3 are 0; bit 1 is 1. */
@@ -138,9 +138,11 @@ static bool check_guest_pending_dbg(struct cpu *cpu, const struct vmcs *v)
 	return true;
 }
 
-/* SDM 28.3.1.5: the VMCS link pointer (without VMCS shadowing it must be all ones,
- * or point to a region whose first 32 bits are the revision identifier with bit 31,
- * the shadow-VMCS indicator, equal to "VMCS shadowing", that is 0). */
+/* SDM 28.3.1.5: the VMCS link pointer, unless all ones: 4-KByte aligned, within the
+ * physical-address width, pointing to a region whose first 32 bits are the revision
+ * identifier with bit 31 (the shadow-VMCS indicator) equal to "VMCS shadowing", that
+ * is 0 here, and (outside SMM) not the current-VMCS pointer. A native VMM's VMCS has
+ * no physical address (current_ptr is all ones). */
 static bool check_vmcs_link(struct cpu *cpu, const struct vmcs *v)
 {
 	uint64_t link = VMCS_GET(v, VMCS_LINK_POINTER);
@@ -148,6 +150,7 @@ static bool check_vmcs_link(struct cpu *cpu, const struct vmcs *v)
 		return true;
 	ENTRY_CHECK(cpu, vmx_page_addr_ok(link));
 	ENTRY_CHECK(cpu, (uint32_t)bus_read(cpu->bus, link, 4) == VMX_REVISION_ID);
+	ENTRY_CHECK(cpu, link != cpu->vmx.current_ptr);
 	return true;
 }
 

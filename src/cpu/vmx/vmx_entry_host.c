@@ -18,8 +18,8 @@ static bool check_host_regs(struct cpu *cpu, const struct vmcs *v)
 	ENTRY_CHECK(cpu, vmx_cr0_fixed_ok(VMCS_GET(v, HOST_CR0), false));
 	ENTRY_CHECK(cpu, vmx_cr4_fixed_ok(cpu, VMCS_GET(v, HOST_CR4)));
 	ENTRY_CHECK(cpu, vmx_phys_ok(VMCS_GET(v, HOST_CR3)));
-	ENTRY_CHECK(cpu, vmx_canonical(VMCS_GET(v, HOST_IA32_SYSENTER_ESP)));
-	ENTRY_CHECK(cpu, vmx_canonical(VMCS_GET(v, HOST_IA32_SYSENTER_EIP)));
+	ENTRY_CHECK(cpu, is_canonical(VMCS_GET(v, HOST_IA32_SYSENTER_ESP)));
+	ENTRY_CHECK(cpu, is_canonical(VMCS_GET(v, HOST_IA32_SYSENTER_EIP)));
 	/* No performance counters (CPUID.0AH is zero): every bit of
 	 * IA32_PERF_GLOBAL_CTRL is reserved. */
 	if (exit & EXIT_LOAD_PERF_GLOBAL_CTRL)
@@ -52,11 +52,11 @@ static bool check_host_segs(struct cpu *cpu, const struct vmcs *v)
 	ENTRY_CHECK(cpu, VMCS_GET(v, HOST_TR_SELECTOR) != 0);
 	if (!wide)
 		ENTRY_CHECK(cpu, VMCS_GET(v, HOST_SS_SELECTOR) != 0);
-	ENTRY_CHECK(cpu, vmx_canonical(VMCS_GET(v, HOST_FS_BASE)));
-	ENTRY_CHECK(cpu, vmx_canonical(VMCS_GET(v, HOST_GS_BASE)));
-	ENTRY_CHECK(cpu, vmx_canonical(VMCS_GET(v, HOST_GDTR_BASE)));
-	ENTRY_CHECK(cpu, vmx_canonical(VMCS_GET(v, HOST_IDTR_BASE)));
-	ENTRY_CHECK(cpu, vmx_canonical(VMCS_GET(v, HOST_TR_BASE)));
+	ENTRY_CHECK(cpu, is_canonical(VMCS_GET(v, HOST_FS_BASE)));
+	ENTRY_CHECK(cpu, is_canonical(VMCS_GET(v, HOST_GS_BASE)));
+	ENTRY_CHECK(cpu, is_canonical(VMCS_GET(v, HOST_GDTR_BASE)));
+	ENTRY_CHECK(cpu, is_canonical(VMCS_GET(v, HOST_IDTR_BASE)));
+	ENTRY_CHECK(cpu, is_canonical(VMCS_GET(v, HOST_TR_BASE)));
 	return true;
 }
 
@@ -78,7 +78,7 @@ static bool check_host_addr_size(struct cpu *cpu, const struct vmcs *v)
 		ENTRY_CHECK(cpu, !(rip >> 32));
 	} else {
 		ENTRY_CHECK(cpu, VMCS_GET(v, HOST_CR4) & CR4_PAE);
-		ENTRY_CHECK(cpu, vmx_canonical(rip));
+		ENTRY_CHECK(cpu, is_canonical(rip));
 	}
 	return true;
 }

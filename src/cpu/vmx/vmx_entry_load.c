@@ -179,19 +179,24 @@ static void load_interruptibility(struct cpu *cpu, const struct vmcs *v, bool ve
 	}
 }
 
-/* SDM 28.7.3: pending debug exceptions of a non-vectoring entry become a #DB trap
- * before the first guest instruction (held over it with blocking by MOV SS), through
- * the run loop's trap mechanism (debug.h). */
+/* SDM 28.7.3: pending debug exceptions. They are valid if BS (bit 14) or the
+ * enabled-breakpoint bit (12) is set, and are ignored by a vectoring entry and by an
+ * entry into wait-for-SIPI (or shutdown). Valid ones become a #DB trap before the
+ * first guest instruction (priority of "traps on the previous instruction"), held
+ * over it with blocking by MOV SS, through the run loop's trap mechanism (debug.h)
+ * with B0-B3 and BS as the DR6 bits to report. */
 static void load_pending_dbg(struct cpu *cpu, const struct vmcs *v, bool vectoring)
 {
-	uint32_t bits = (uint32_t)VMCS_GET(v, GUEST_PENDING_DBG_EXCEPTIONS) &
-			(uint32_t)(PENDING_DBG_B0_B3 | PENDING_DBG_BS);
+	uint64_t pend = VMCS_GET(v, GUEST_PENDING_DBG_EXCEPTIONS);
+	bool valid = (pend & (PENDING_DBG_BS | PENDING_DBG_ENABLED_BP)) && !vectoring &&
+		     VMCS_GET(v, GUEST_ACTIVITY_STATE) != ACTIVITY_WAIT_SIPI;
 	cpu->dbg.hits = 0;
-	cpu->dbg.pending = vectoring ? 0 : bits; /* B0-B3 and BS: the DR6 layout */
-	if (cpu->dbg.pending)
+	cpu->dbg.pending = 0;
+	cpu->events &= ~CPU_EV_DBTRAP;
+	if (valid) {
+		cpu->dbg.pending = (uint32_t)(pend & (PENDING_DBG_B0_B3 | PENDING_DBG_BS));
 		cpu->events |= CPU_EV_DBTRAP;
-	else
-		cpu->events &= ~CPU_EV_DBTRAP;
+	}
 }
 
 void vmx_load_event_state(struct cpu *cpu, const struct vmcs *v)

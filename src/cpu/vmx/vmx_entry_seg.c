@@ -112,7 +112,7 @@ static bool check_system_segs(struct cpu *cpu, const struct seg *tr, const struc
 			      bool ia32e)
 {
 	ENTRY_CHECK(cpu, !(tr->sel & 4)); /* TI = 0 */
-	ENTRY_CHECK(cpu, vmx_canonical(tr->base));
+	ENTRY_CHECK(cpu, is_canonical(tr->base));
 	/* Busy 64-bit TSS in IA-32e mode; else busy 16-bit (3) or 32-bit (11) TSS. */
 	if (ia32e)
 		ENTRY_CHECK(cpu, ar_type(tr) == 11);
@@ -126,7 +126,7 @@ static bool check_system_segs(struct cpu *cpu, const struct seg *tr, const struc
 	if (!usable(ldtr))
 		return true;
 	ENTRY_CHECK(cpu, !(ldtr->sel & 4));
-	ENTRY_CHECK(cpu, vmx_canonical(ldtr->base));
+	ENTRY_CHECK(cpu, is_canonical(ldtr->base));
 	ENTRY_CHECK(cpu, ar_type(ldtr) == 2);
 	ENTRY_CHECK(cpu, !(ldtr->ar & AR_S));
 	ENTRY_CHECK(cpu, ldtr->ar & AR_P);
@@ -139,8 +139,8 @@ static bool check_system_segs(struct cpu *cpu, const struct seg *tr, const struc
  * 63:32 zero when usable. */
 static bool check_seg_bases(struct cpu *cpu, const struct seg *sr)
 {
-	ENTRY_CHECK(cpu, vmx_canonical(sr[SEG_FS].base));
-	ENTRY_CHECK(cpu, vmx_canonical(sr[SEG_GS].base));
+	ENTRY_CHECK(cpu, is_canonical(sr[SEG_FS].base));
+	ENTRY_CHECK(cpu, is_canonical(sr[SEG_GS].base));
 	ENTRY_CHECK(cpu, !(sr[SEG_CS].base >> 32));
 	ENTRY_CHECK(cpu, !usable(&sr[SEG_SS]) || !(sr[SEG_SS].base >> 32));
 	ENTRY_CHECK(cpu, !usable(&sr[SEG_DS]) || !(sr[SEG_DS].base >> 32));
@@ -151,8 +151,8 @@ static bool check_seg_bases(struct cpu *cpu, const struct seg *sr)
 /* SDM 28.3.1.3: GDTR and IDTR. */
 static bool check_guest_dtrs(struct cpu *cpu, const struct vmcs *v)
 {
-	ENTRY_CHECK(cpu, vmx_canonical(VMCS_GET(v, GUEST_GDTR_BASE)));
-	ENTRY_CHECK(cpu, vmx_canonical(VMCS_GET(v, GUEST_IDTR_BASE)));
+	ENTRY_CHECK(cpu, is_canonical(VMCS_GET(v, GUEST_GDTR_BASE)));
+	ENTRY_CHECK(cpu, is_canonical(VMCS_GET(v, GUEST_IDTR_BASE)));
 	ENTRY_CHECK(cpu, !(VMCS_GET(v, GUEST_GDTR_LIMIT) >> 16));
 	ENTRY_CHECK(cpu, !(VMCS_GET(v, GUEST_IDTR_LIMIT) >> 16));
 	return true;

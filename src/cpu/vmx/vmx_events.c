@@ -108,10 +108,65 @@ void vmx_event_delivery(struct cpu *cpu, int vector, enum event_type type, uint3
 	if (!(cpu->vmx.vectoring_info & INTR_INFO_VALID) && exception &&
 	    bitmap_selects(cpu, vector, err))
 		exception_exit(cpu, vector, (unsigned)type, err);
+	cpu->vmx.iret_unblocking = false; /* an IRET fault delivered, not an exit */
 	/* SDM 29.2.4: from here until delivery completes, an exit reports this event. */
 	bool code;
 	cpu->vmx.vectoring_info = event_info(cpu, vector, (unsigned)type, err, &code);
 	cpu->vmx.vectoring_error = code ? err : 0;
+}
+
+/* --- NMI unblocking due to IRET (SDM 29.1, 29.2.2) --------------------------------- */
+
+void vmx_iret_begin(struct cpu *cpu)
+{
+	cpu->vmx.iret_unblocking = (cpu->vmx.ctl.pin & PIN_VIRTUAL_NMIS)
+					   ? cpu->vmx.virtual_nmi_blocked
+					   : cpu->nmi_blocked;
+}
+
+/* SDM 29.1: the exits that IRET's own faults cause: an exception exit for a hardware
+ * exception, EPT violations and misconfigurations, a full page-modification log. */
+static bool iret_fault_exit(const struct vmx_exit_info *info)
+{
+	unsigned type = (info->intr_info & INTR_INFO_TYPE_MASK) >> INTR_INFO_TYPE_SHIFT;
+	switch (info->reason & 0xFFFF) {
+	case EXIT_REASON_EXCEPTION_NMI:
+		return (info->intr_info & INTR_INFO_VALID) && type == INTR_TYPE_HW_EXCEPTION;
+	case EXIT_REASON_EPT_VIOLATION:
+	case EXIT_REASON_EPT_MISCONFIG:
+	case EXIT_REASON_PML_FULL:
+		return true;
+	default:
+		return false;
+	}
+}
+
+void vmx_iret_unblocking(struct cpu *cpu, struct vmx_exit_info *info)
+{
+	bool was_blocked = cpu->vmx.iret_unblocking;
+	cpu->vmx.iret_unblocking = false;
+	if (!was_blocked || !iret_fault_exit(info))
+		return;
+	uint32_t pin = cpu->vmx.ctl.pin;
+	bool virtual_nmis = pin & PIN_VIRTUAL_NMIS;
+	/* SDM 29.1: the blocking is cleared before the exit (with "NMI exiting" = 0, or
+	 * the virtual-NMI blocking with virtual NMIs). */
+	if (virtual_nmis)
+		cpu->vmx.virtual_nmi_blocked = false;
+	else if (!(pin & PIN_NMI_EXITING))
+		cpu->nmi_blocked = false;
+	/* SDM 29.2.2: bit 12 is undefined with NMI exiting and no virtual NMIs, for an
+	 * exit during event delivery and for #DF; it is set otherwise. */
+	if (((pin & PIN_NMI_EXITING) && !virtual_nmis) ||
+	    (cpu->vmx.vectoring_info & INTR_INFO_VALID))
+		return;
+	uint32_t basic = info->reason & 0xFFFF;
+	if (basic == EXIT_REASON_EXCEPTION_NMI) {
+		if ((info->intr_info & INTR_INFO_VECTOR_MASK) != EXC_DF)
+			info->intr_info |= INTR_INFO_NMI_UNBLOCKED_BY_IRET;
+	} else if (basic != EXIT_REASON_EPT_MISCONFIG) { /* no qualification there */
+		info->qualification |= EPTQUAL_NMI_UNBLOCKED_BY_IRET; /* Table 29-7 bit 12 */
+	}
 }
 
 noreturn void vmx_triple_fault_exit(struct cpu *cpu)
@@ -168,6 +223,42 @@ static void preempt_bound_slice(struct cpu *cpu)
 void vmx_slice_begin(struct cpu *cpu)
 {
 	preempt_bound_slice(cpu);
+}
+
+static void preempt_wake(void *opaque, uint64_t now_ns)
+{
+	struct cpu *cpu = opaque;
+	(void)now_ns;
+	cpu->vmx.preempt_timer_armed = false;
+	cpu->events |= CPU_EV_VMX; /* the boundary check takes the exit */
+}
+
+void vmx_halted(struct cpu *cpu)
+{
+	/* SDM 27.5.1: the timer counts in HLT and its exit wakes the guest; not in
+	 * wait-for-SIPI. */
+	if (!cpu->vmx.preempt_active || cpu->wait_for_sipi)
+		return;
+	struct clock *c = cpu->clock;
+	if (!cpu->vmx.preempt_timer) {
+		int id = clock_timer_new(c, preempt_wake, cpu);
+		if (id < 0)
+			return; /* none left: the check at each slice start still sees it */
+		cpu->vmx.preempt_timer = id + 1;
+	}
+	/* One TSC tick per virtual ns (clock.h). */
+	uint64_t deadline = vmx_preempt_deadline(cpu), tsc = cpu_read_tsc(cpu);
+	uint64_t now = clock_now(c);
+	clock_timer_arm(c, cpu->vmx.preempt_timer - 1, deadline > tsc ? now + (deadline - tsc) : now);
+	cpu->vmx.preempt_timer_armed = true;
+}
+
+void vmx_preempt_disarm(struct cpu *cpu)
+{
+	if (!cpu->vmx.preempt_timer_armed)
+		return;
+	cpu->vmx.preempt_timer_armed = false;
+	clock_timer_cancel(cpu->clock, cpu->vmx.preempt_timer - 1);
 }
 
 /* No boundary work left but a counting timer: stop looking at every boundary and

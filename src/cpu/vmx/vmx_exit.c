@@ -72,9 +72,15 @@ static void leave_non_root(struct cpu *cpu)
 	cpu->vmx.vectoring_info = 0;
 	cpu->vmx.vectoring_error = 0;
 	cpu->vmx.preempt_active = false;
+	vmx_preempt_disarm(cpu);
 	cpu->vmx.mtf_pending = false;
 	cpu->vmx.virtual_nmi_blocked = false;
+	cpu->vmx.iret_unblocking = false;
 	cpu->events &= ~CPU_EV_VMX;
+	/* The guest's STI/MOV-SS blocking is in the VMCS now; none is left for the
+	 * VMM's next instruction (exec.c keeps the kind during an instruction). */
+	cpu->intr_shadow = 0;
+	cpu->intr_shadow_kind = 0;
 }
 
 /* A native VMM has no state on the silicon: the CPU stops here and the run loop
@@ -86,14 +92,17 @@ static void finish_native_exit(struct cpu *cpu)
 	cpu->events |= CPU_EV_VMEXIT;
 	cpu->halted = false;
 	cpu->wait_for_sipi = false;
-	cpu->intr_shadow = 0;
 }
 
-static void vmexit(struct cpu *cpu, const struct vmx_exit_info *info, bool in_insn)
+static void vmexit(struct cpu *cpu, const struct vmx_exit_info *exit, bool in_insn)
 {
 	struct vmcs *v = cpu->vmx.current;
-	bool entry_failure = info->reason & EXIT_REASON_ENTRY_FAILURE;
+	bool entry_failure = exit->reason & EXIT_REASON_ENTRY_FAILURE;
 	uint32_t abort = 0;
+	struct vmx_exit_info copy = *exit;
+	const struct vmx_exit_info *info = &copy;
+	if (in_insn && !entry_failure)
+		vmx_iret_unblocking(cpu, &copy); /* the exit may interrupt an IRET */
 	record_exit_info(cpu, v, info);
 	if (!entry_failure) {
 		vmx_save_guest_state_at(cpu, v, info, in_insn);

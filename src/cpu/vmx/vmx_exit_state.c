@@ -85,16 +85,12 @@ static uint64_t saved_rflags(struct cpu *cpu)
 }
 
 /* SDM 29.3.4: blocking by STI / MOV SS. An exit that interrupts an instruction
- * reports the blocking that instruction started in (the run loop drops the shadow
- * as it starts: exec.c run_single). */
+ * reports the blocking that instruction started in: the run loop clears intr_shadow
+ * as the instruction starts but leaves intr_shadow_kind until it completes (exec.c
+ * run_single), and the kind is 0 for instructions outside a shadow. */
 static uint32_t saved_shadow(const struct cpu *cpu, bool in_insn)
 {
-	uint8_t kind = cpu->intr_shadow ? cpu->intr_shadow_kind : 0;
-	if (in_insn)
-		kind = cpu->vmx.insn_shadow_rip == cpu->rip &&
-				       cpu->vmx.insn_shadow_left == cpu->run_left
-			       ? cpu->vmx.insn_shadow_kind
-			       : 0;
+	uint8_t kind = (cpu->intr_shadow || in_insn) ? cpu->intr_shadow_kind : 0;
 	uint32_t s = 0;
 	if (kind & SHADOW_STI)
 		s |= INTERRUPTIBILITY_STI;

@@ -7,7 +7,6 @@
  */
 #include <string.h>
 
-#include "cpu/msr.h"
 #include "cpu/sys.h"
 #include "cpu/vmx/vmx_internal.h"
 
@@ -18,11 +17,10 @@ uint64_t vmx_insn_read_m64(struct cpu *cpu, const struct insn *in)
 	return mem_read(cpu, in->seg, insn_ea(cpu, in), 3);
 }
 
-/* SDM 32.3 VMXON, outside VMX operation: "IF (CPL > 0) or (in A20M mode) or (the
- * values of CR0 and CR4 are not supported in VMX operation) or (bit 0 (lock bit) of
- * IA32_FEATURE_CONTROL MSR is clear) or (outside SMX operation and bit 2 of
- * IA32_FEATURE_CONTROL MSR is clear) THEN #GP(0)". A20M is not modelled; there is
- * no SMX operation. */
+/* SDM 32.3 VMXON outside VMX operation, #GP(0) cases: CPL above 0, A20M mode (not
+ * modelled), CR0 or CR4 outside IA32_VMX_CR0/CR4_FIXED0/1, IA32_FEATURE_CONTROL not
+ * locked, or (outside SMX operation, the only kind here) its "VMX outside SMX"
+ * enable bit 2 clear (SDM 25.7). */
 static void vmxon_gp_checks(struct cpu *cpu)
 {
 	uint64_t need = FEATURE_CONTROL_LOCKED | FEATURE_CONTROL_VMX_OUTSIDE_SMX;
@@ -43,9 +41,9 @@ static enum vmx_result vmxon_enter(struct cpu *cpu, uint64_t addr)
 	memcpy(&rev, region, sizeof(rev));
 	if (rev != VMX_REVISION_ID) /* rev[30:0] mismatch, or rev[31] = 1 */
 		return VMX_FAIL_INVALID;
-	/* "current-VMCS pointer <- FFFFFFFF_FFFFFFFFH; enter VMX operation; block INIT
-	 * signals; ...". INIT stays pending in cpu->events while blocked: handled in
-	 * exception.c (handle_init_sipi) by vmx_init_blocked(). */
+	/* SDM 32.3 VMXON: no current VMCS (pointer all ones), VMX root operation, INIT
+	 * blocked. A blocked INIT stays pending in cpu->events (exception.c consults
+	 * vmx_init_blocked()). */
 	cpu->vmx.host = VMX_HOST_SOFTWARE;
 	cpu->vmx.non_root = false;
 	cpu->vmx.vmxon_ptr = addr;
@@ -56,16 +54,16 @@ static enum vmx_result vmxon_enter(struct cpu *cpu, uint64_t addr)
 
 void exec_VMXON(struct cpu *cpu, const struct insn *in)
 {
-	/* SDM 32.3 VMXON: "IF (register operand) or (CR0.PE = 0) or (CR4.VMXE = 0) or
-	 * (RFLAGS.VM = 1) or (IA32_EFER.LMA = 1 and CS.L = 0) THEN #UD". */
+	/* SDM 32.3 VMXON, #UD first: CR4.VMXE = 0, real mode (CR0.PE = 0), virtual-8086
+	 * mode, compatibility mode (a register operand was #UD in the decoder). */
 	if (!(cpu->cr4 & CR4_VMXE) || !cpu_is_prot(cpu) || cpu->mode == MODE_COMPAT16 ||
 	    cpu->mode == MODE_COMPAT32)
 		cpu_ud(cpu);
 	if (cpu->vmx.non_root)
 		cpu_ud(cpu); /* VM exit, taken by vmx_intercepted(); not reached */
 	if (cpu->vmx.host != VMX_HOST_NONE) {
-		/* "ELSIF CPL > 0 THEN #GP(0); ELSE VMfail("VMXON executed in VMX root
-		 * operation")" (error 15). */
+		/* SDM 32.3 VMXON in VMX root operation: #GP(0) above CPL 0, else
+		 * VMfail with error 15. */
 		if (cpu->cpl != 0)
 			cpu_gp(cpu, 0);
 		vmx_set_rflags(cpu, vmx_fail(cpu, VMXERR_VMXON_IN_VMX_ROOT_OPERATION));
@@ -76,7 +74,7 @@ void exec_VMXON(struct cpu *cpu, const struct insn *in)
 	vmx_set_rflags(cpu, vmxon_enter(cpu, addr));
 }
 
-/* SDM 32.3 VMXOFF: "leave VMX operation; unblock INIT; ... VMsucceed". No dual-monitor
+/* SDM 32.3 VMXOFF: leaves VMX operation, INIT is no longer blocked. No dual-monitor
  * treatment exists, so error 23 cannot occur. Leaving VMX operation drops the
  * current-VMCS pointer; the CR0/CR4 fixed bits stop applying (SDM 25.8). */
 void exec_VMXOFF(struct cpu *cpu, const struct insn *in)
@@ -91,12 +89,10 @@ void exec_VMXOFF(struct cpu *cpu, const struct insn *in)
 	vmx_set_rflags(cpu, VMX_SUCCEED);
 }
 
-/* SDM 32.3 VMCALL: "IF not in VMX operation THEN #UD; ELSIF in VMX non-root operation
- * THEN VM exit; ELSIF (RFLAGS.VM = 1) or (IA32_EFER.LMA = 1 and CS.L = 0) THEN #UD;
- * ELSIF CPL > 0 THEN #GP(0); ELSIF in SMM or the logical processor does not support
- * the dual-monitor treatment of SMIs and SMM or the valid bit in the
- * IA32_SMM_MONITOR_CTL MSR is clear THEN VMfail(VMCALL executed in VMX root
- * operation)". No dual-monitor treatment here (IA32_VMX_BASIC[49] = 0): error 1. */
+/* SDM 32.3 VMCALL, in this order: #UD outside VMX operation; a VM exit in non-root
+ * operation; #UD in virtual-8086 or compatibility mode; #GP(0) above CPL 0; then, in
+ * root operation on a processor without the dual-monitor treatment of SMIs and SMM
+ * (IA32_VMX_BASIC[49] = 0 here), VMfail with error 1. */
 void exec_VMCALL(struct cpu *cpu, const struct insn *in)
 {
 	(void)in;

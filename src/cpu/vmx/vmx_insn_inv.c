@@ -51,8 +51,8 @@ enum vmx_insn_error vmx_do_invvpid(struct cpu *cpu, uint64_t type, uint64_t desc
 	return 0;
 }
 
-/* The register operand: 64 bits in 64-bit mode, else 32 (SDM 32.3 INVEPT "In 64-bit
- * mode, the register operand has 64 bits; outside 64-bit mode, 32 bits"). */
+/* The register operand (the type): 64 bits in 64-bit mode, else 32 (SDM 32.3 INVEPT,
+ * INVVPID). */
 static uint64_t inv_type(const struct cpu *cpu, const struct insn *in)
 {
 	return cpu_is_64(cpu) ? cpu->gpr[in->reg] : (uint32_t)cpu->gpr[in->reg];

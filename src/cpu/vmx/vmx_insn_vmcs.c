@@ -9,11 +9,9 @@
 #include "cpu/sys.h"
 #include "cpu/vmx/vmx_internal.h"
 
-/* SDM 32.3 VMCLEAR: "IF addr is not 4KB-aligned OR addr sets any bits beyond the
- * physical-address width THEN VMfail(VMCLEAR with invalid physical address) ELSIF
- * addr = VMXON pointer THEN VMfail(VMCLEAR with VMXON pointer) ELSE ... launch state
- * of VMCS referenced by the operand <- clear; IF operand addr = current-VMCS pointer
- * THEN current-VMCS pointer <- FFFFFFFF_FFFFFFFFH; VMsucceed". */
+/* SDM 32.3 VMCLEAR: an unaligned pointer or one beyond MAXPHYADDR is VMfail(2), the
+ * VMXON pointer VMfail(3); otherwise the region's launch state becomes clear and, if
+ * it was the current VMCS, there is no current VMCS any more. */
 static enum vmx_result vmclear(struct cpu *cpu, uint64_t addr)
 {
 	struct vmcs *region = vmx_region_ptr(cpu, addr);
@@ -35,12 +33,10 @@ void exec_VMCLEAR(struct cpu *cpu, const struct insn *in)
 	vmx_set_rflags(cpu, vmclear(cpu, vmx_insn_read_m64(cpu, in)));
 }
 
-/* SDM 32.3 VMPTRLD: invalid address (error 9), the VMXON pointer (error 10), then
- * "rev <- 32 bits located at physical address addr; IF rev[30:0] != VMCS revision
- * identifier supported by processor OR rev[31] = 1 AND processor does not support
- * the 1-setting of the 'VMCS shadowing' VM-execution control THEN VMfail(VMPTRLD with
- * incorrect VMCS revision identifier) ELSE current-VMCS pointer <- addr; VMsucceed".
- * No VMCS shadowing here, so bit 31 must be 0. */
+/* SDM 32.3 VMPTRLD: invalid address (error 9), the VMXON pointer (error 10), then the
+ * first 32 bits of the region: bits 30:0 must be the revision identifier and bit 31
+ * (shadow-VMCS indicator) 0 without VMCS shadowing, else error 11; otherwise the
+ * region becomes the current VMCS. */
 static enum vmx_result vmptrld(struct cpu *cpu, uint64_t addr)
 {
 	struct vmcs *region = vmx_region_ptr(cpu, addr);
@@ -61,8 +57,8 @@ void exec_VMPTRLD(struct cpu *cpu, const struct insn *in)
 	vmx_set_rflags(cpu, vmptrld(cpu, vmx_insn_read_m64(cpu, in)));
 }
 
-/* SDM 32.3 VMPTRST: "64-bit in-memory destination operand <- current-VMCS pointer;
- * VMsucceed" (FFFFFFFF_FFFFFFFFH when there is none). */
+/* SDM 32.3 VMPTRST: stores the current-VMCS pointer (all ones when there is none) to
+ * its 64-bit memory operand. */
 void exec_VMPTRST(struct cpu *cpu, const struct insn *in)
 {
 	vmx_insn_root_checks(cpu);
@@ -70,10 +66,10 @@ void exec_VMPTRST(struct cpu *cpu, const struct insn *in)
 	vmx_set_rflags(cpu, VMX_SUCCEED);
 }
 
-/* VMREAD/VMWRITE operand size: 64 bits in 64-bit mode, 32 bits outside it (SDM 32.3
- * VMREAD: "the effective operand size is 64 bits in 64-bit mode and 32 bits
- * otherwise"); the field encoding is the register operand at that size, so in
- * 64-bit mode bits 63:32 set name an unsupported component (vmcs_lookup). */
+/* VMREAD/VMWRITE operand size: 64 bits in 64-bit mode, 32 bits outside it whatever
+ * CS.D says (SDM 32.3 VMREAD, VMWRITE); the field encoding is the register operand at
+ * that size, so in 64-bit mode bits 63:32 set name an unsupported component
+ * (vmcs_lookup). */
 static int vmx_osz(const struct cpu *cpu)
 {
 	return cpu_is_64(cpu) ? 3 : 2;
@@ -108,10 +104,9 @@ void exec_VMREAD(struct cpu *cpu, const struct insn *in)
 }
 
 /* SDM 32.3 VMWRITE: no current VMCS -> VMfailInvalid; then the primary source
- * (register or memory, operand size as VMREAD) is read ("faults resulting from
- * accessing a memory source operand occur after determining ... that the relevant
- * VMCS pointer is valid but before determining if the destination VMCS field is
- * supported"); an unsupported encoding ->
+ * (register or memory, operand size as VMREAD) is read, so that a fault on a memory
+ * source comes after the VMCS-pointer check and before the field check (as the SDM
+ * orders them); an unsupported encoding ->
  * VMfailValid(12), a read-only field without IA32_VMX_MISC[29] -> VMfailValid(13)
  * (vmcs_write_field). A field shorter than the operand drops the high bits; a longer
  * one gets them cleared. */

@@ -13,6 +13,7 @@
  */
 #include "cpu/vmx/vmx_intercept.h"
 
+#include "cpu/debug.h"
 #include "cpu/sys.h"
 
 /* Offset of VTPR in the virtual-APIC page (SDM 31.1.1). */
@@ -215,6 +216,11 @@ void vmx_tpr_threshold_check(struct cpu *cpu)
 	if (((vtpr >> 4) & 0xF) >= (cpu->vmx.ctl.tpr_threshold & 0xF))
 		return;
 	struct vmx_exit_info x = { .reason = EXIT_REASON_TPR_BELOW_THRESHOLD };
+	/* The instruction completed: the #DB traps it met (data breakpoints, and the
+	 * single step if RFLAGS.TF, which MOV CR8 does not change) stay pending and are
+	 * saved in the pending-debug-exceptions field (SDM 29.3.4). */
+	cpu->dbg.pending |= cpu->dbg.hits | ((cpu->rflags & RFLAGS_TF) ? DR6_BS : 0);
+	cpu->dbg.hits = 0;
 	cpu->rip = cpu->next_rip;
 	vmx_exit_unwind(cpu, &x);
 }

@@ -117,8 +117,8 @@ struct vmcs *vmx_region_ptr(struct cpu *cpu, uint64_t addr);
 /* The m64 operand of VMXON/VMCLEAR/VMPTRLD, read through the instruction's segment
  * (faults as any data read). */
 uint64_t vmx_insn_read_m64(struct cpu *cpu, const struct insn *in);
-/* INIT is blocked in VMX root operation (SDM 25.8; VMXON "block INIT signals", VMXOFF
- * "unblock INIT"): it stays pending until VMXOFF or, in non-root operation, becomes a
+/* INIT is blocked in VMX root operation (SDM 25.8; VMXON blocks it, VMXOFF unblocks
+ * it, SDM 32.3): it stays pending until VMXOFF or, in non-root operation, becomes a
  * VM exit. */
 static inline bool vmx_init_blocked(const struct cpu *cpu)
 {
@@ -146,9 +146,8 @@ void vpid_invalidate(struct cpu *cpu, int type, uint16_t vpid, uint64_t gla);
 
 /* --- EPT and the TLB across VM entries and exits ("ept": ept.c, vmx_tlb.c) ---------- */
 
-/* An EPTP that this silicon accepts (SDM 28.2.1.1 "enable EPT" checks, from
- * IA32_VMX_EPT_VPID_CAP): memory type UC or WB, walk length 4, A/D enable allowed,
- * bits 11:7 and 63:MAXPHYADDR zero. */
+/* An EPTP that this silicon accepts (SDM 28.2.1.1 "enable EPT" checks): the same
+ * rule as vmx_eptp_valid() above (vmx_caps.c, derived from IA32_VMX_EPT_VPID_CAP). */
 bool ept_eptp_valid(uint64_t eptp);
 
 /*
@@ -166,8 +165,10 @@ void vmx_tlb_transition(struct cpu *cpu);
 /* EPT translation without taking the exit (ept.c; ept_translate() in ept.h takes it):
  * true with *x filled, or false with *exit describing the EPT violation (reason 48:
  * qualification, guest-physical and guest-linear address), EPT misconfiguration (49)
- * or PML-full exit (62). Bit 12 of the qualification (NMI unblocking due to IRET) is
- * for vmx_vmexit() to add: only it knows what the current instruction did. */
+ * or PML-full exit (62). Bit 12 of the qualification (NMI unblocking due to IRET,
+ * SDM 29.2.3) stays 0: this silicon's IRET unblocks NMIs only after its last memory
+ * access (exec_iret.c), so an exit during IRET saves NMIs still blocked, the state
+ * the SDM's bit-12 protocol has the VMM restore. */
 struct ept_access;
 struct ept_xlate;
 struct vmx_exit_info;
@@ -240,6 +241,11 @@ void vmx_save_guest_state(struct cpu *cpu, struct vmcs *v, const struct vmx_exit
 bool vmx_handle_events(struct cpu *cpu);
 /* cpu_run() in non-root operation: bound the slice by the preemption timer. */
 void vmx_slice_begin(struct cpu *cpu);
+/* The run loop stops a halted guest (HLT activity): a clock timer at the preemption
+ * timer's expiry wakes it then (the machine idles until the next clock deadline).
+ * vmx_preempt_disarm() cancels it at the exit. */
+void vmx_halted(struct cpu *cpu);
+void vmx_preempt_disarm(struct cpu *cpu);
 /* cpu_deliver_event() in non-root operation, before delivering: the exception bitmap
  * for exceptions, INT3/INTO and INT1 (SDM 27.2.1), then record the event as the one
  * being delivered (IDT-vectoring information, SDM 29.2.4). */
@@ -248,6 +254,14 @@ void vmx_event_delivery(struct cpu *cpu, int vector, enum event_type type, uint3
  * selects this exception (SDM 27.2.1). direct: a #DF made of two exceptions, which
  * does not report IDT-vectoring information (SDM 29.2.4). */
 void vmx_exception_exit_check(struct cpu *cpu, int vector, uint32_t err, bool direct);
+/* exec_IRET() in non-root operation, before anything can fault: note whether NMIs
+ * (virtual NMIs) are blocked, for bit 12 of an exit caused by one of its faults. */
+void vmx_iret_begin(struct cpu *cpu);
+/* An exit for a fault of that IRET: report "NMI unblocking due to IRET" in the
+ * interruption information (exception exits) or the qualification (EPT violations)
+ * and clear the blocking first (SDM 29.1, 29.2.2, 29.2.1 Table 29-7). Called by
+ * vmx_vmexit(). */
+void vmx_iret_unblocking(struct cpu *cpu, struct vmx_exit_info *info);
 /* A triple fault in non-root operation: VM exit, reason 2 (SDM 27.2.1). */
 noreturn void vmx_triple_fault_exit(struct cpu *cpu);
 /* The preemption timer's current value (SDM 27.5.1), for "save preemption timer", and

@@ -42,6 +42,7 @@ static bool blocked_by_mov_ss(const struct cpu *cpu)
 static void exec_entry(struct cpu *cpu, bool launch)
 {
 	vmx_insn_root_checks(cpu); /* #UD, then #GP(0) at CPL > 0 */
+	bool tf = cpu->rflags & RFLAGS_TF;
 	if (cpu->vmx.host != VMX_HOST_SOFTWARE)
 		cpu_ud(cpu); /* a native VMM's guest is never in root operation */
 	enum vmx_result r = VMX_SUCCEED;
@@ -58,7 +59,11 @@ static void exec_entry(struct cpu *cpu, bool launch)
 		return;
 	}
 	/* In the guest (or back at the host RIP after a failure exit): RIP is where
-	 * execution goes on; nothing of VMsucceed is written to RFLAGS. */
+	 * execution goes on; nothing of VMsucceed is written to RFLAGS. The VMM's own
+	 * single-step trap does not follow it into the guest, whose debug traps come
+	 * from the pending-debug-exceptions field (SDM 28.7.3). */
+	if (tf)
+		cpu->tf_no_trap = true;
 	cpu->next_rip = cpu->rip;
 }
 

@@ -13,8 +13,8 @@ void vmx_set_insn_error(struct cpu *cpu, enum vmx_insn_error err)
 		VMCS_SET(cpu->vmx.current, VM_INSTRUCTION_ERROR, err);
 }
 
-/* SDM 32.2: "VMfail(ErrorNumber): IF VMCS pointer is valid THEN VMfailValid(ErrorNumber)
- * ELSE VMfailInvalid". */
+/* SDM 32.2 VMfail(error): VMfailValid, with the error number in the current VMCS, if
+ * there is a current VMCS; otherwise VMfailInvalid. */
 enum vmx_result vmx_fail(struct cpu *cpu, enum vmx_insn_error err)
 {
 	if (!cpu->vmx.current)
@@ -35,9 +35,9 @@ void vmx_set_rflags(struct cpu *cpu, enum vmx_result r)
 	flags_set_arith(cpu, bits);
 }
 
-/* SDM 32.3 (VMCLEAR ... VMXOFF, Operation): "IF (not in VMX operation) or (CR0.PE = 0)
- * or (RFLAGS.VM = 1) or (IA32_EFER.LMA = 1 and CS.L = 0) THEN #UD". Real mode is
- * CR0.PE = 0, virtual-8086 mode RFLAGS.VM = 1, compatibility mode LMA with CS.L = 0. */
+/* SDM 32.3 (VMCLEAR ... VMXOFF, Operation): #UD outside VMX operation, in real mode
+ * (CR0.PE = 0), in virtual-8086 mode (RFLAGS.VM = 1) and in compatibility mode
+ * (IA32_EFER.LMA = 1 with CS.L = 0). */
 void vmx_insn_check_ud(struct cpu *cpu)
 {
 	if (cpu->vmx.host == VMX_HOST_NONE || !cpu_is_prot(cpu) ||
@@ -48,13 +48,13 @@ void vmx_insn_check_ud(struct cpu *cpu)
 void vmx_insn_root_checks(struct cpu *cpu)
 {
 	vmx_insn_check_ud(cpu);
-	/* "ELSIF in VMX non-root operation THEN VM exit": vmx_intercepted() takes that
-	 * exit before the handler runs (ops.def IC_VMX), so a handler never sees
+	/* Next in SDM 32.3 comes the VM exit in non-root operation: vmx_intercepted()
+	 * takes it before the handler runs (ops.def IC_VMX), so a handler never sees
 	 * non-root operation; should it, #UD keeps the guest from touching the VMCS. */
 	if (cpu->vmx.non_root)
 		cpu_ud(cpu);
 	if (cpu->cpl != 0)
-		cpu_gp(cpu, 0); /* "ELSIF CPL > 0 THEN #GP(0)" */
+		cpu_gp(cpu, 0); /* then #GP(0) above CPL 0 */
 }
 
 /* IA32_VMX_CR0_FIXED0/1 (SDM A.7): bits set in FIXED0 must be 1, bits clear in FIXED1
@@ -75,6 +75,21 @@ bool vmx_cr4_allowed(const struct cpu *cpu, uint64_t cr4)
 	return (cr4 & VMX_CR4_FIXED0) == VMX_CR4_FIXED0 && !(cr4 & ~cpu_cr4_allowed(cpu));
 }
 
+/* Does an MMIO region (which takes precedence over RAM on the bus) overlap the
+ * 4-KByte region at addr? */
+static bool region_hits_mmio(const struct bus *bus, gpa_t addr)
+{
+	gpa_t end = addr + VMX_VMCS_REGION_BYTES;
+	if (end <= bus->mmio_low)
+		return false;
+	for (int i = 0; i < bus->n_mmio; i++) {
+		const struct bus_mmio_region *r = &bus->mmio[i];
+		if (addr < r->base + r->size && r->base < end)
+			return true;
+	}
+	return false;
+}
+
 /* SDM 32.3 VMXON/VMCLEAR/VMPTRLD: the pointer must be 4-KByte aligned and set no bit
  * beyond the physical-address width (CPU_MAXPHYADDR). A region that is not entirely
  * RAM (MMIO, or beyond the end of memory) is also an invalid physical address here:
@@ -83,7 +98,7 @@ struct vmcs *vmx_region_ptr(struct cpu *cpu, uint64_t addr)
 {
 	if ((addr & (VMX_VMCS_REGION_BYTES - 1)) || (addr >> CPU_MAXPHYADDR))
 		return NULL;
-	if (addr + VMX_VMCS_REGION_BYTES > cpu->bus->ram_size)
+	if (addr + VMX_VMCS_REGION_BYTES > cpu->bus->ram_size || region_hits_mmio(cpu->bus, addr))
 		return NULL;
 	return (struct vmcs *)bus_ram_ptr(cpu->bus, addr);
 }

@@ -56,10 +56,12 @@ struct cpu_vmx {
 				    injects an event: SDM 27.5.2) */
 	bool preempt_active;     /* VMX-preemption timer counting */
 	uint64_t preempt_deadline; /* TSC value at which the timer reaches 0 */
-	/* The STI/MOV-SS shadow the instruction now running started in (run_single), for
-	 * exits that happen before it completes (SDM 29.3.4): kind, at rip/run_left. */
-	uint8_t insn_shadow_kind;
-	uint64_t insn_shadow_rip, insn_shadow_left;
+	int preempt_timer;       /* clock timer (id + 1, 0 until first needed) that wakes a
+				    guest halted in non-root operation at the expiry */
+	bool preempt_timer_armed;
+	bool iret_unblocking;    /* the IRET running found (virtual-)NMI blocking: an exit
+				    for one of its faults reports "NMI unblocking due to
+				    IRET" (SDM 29.2.2, vmx_events.c) */
 
 	/* Native host: a VM exit happened; the run loop returns to vmx_vmlaunch(). */
 	bool exit_pending;

@@ -49,7 +49,7 @@ static uint64_t handler(int vec)
 	return H_BASE + 16 * (uint64_t)vec;
 }
 
-/* --- code ---------------------------------------------------------------------- */
+/* --- code ------------------------------------------------------------------------- */
 
 struct code {
 	uint8_t b[128];
@@ -109,7 +109,7 @@ static void load_handlers(void)
 	*ram64(COUNTER) = 0;
 }
 
-/* --- machine state -------------------------------------------------------------- */
+/* --- machine state ---------------------------------------------------------------- */
 
 /* MOV DRn, RAX as the guest executes it (so that breakpoints are armed); RIP and RAX
  * (for a write) are left as they were. */
@@ -179,7 +179,7 @@ static bool stopped_in(uint64_t h)
 static uint64_t frame_rip(void) { return stk64(0); }
 static uint64_t frame_rflags(void) { return stk64(16); }
 
-/* --- instruction breakpoints (SDM 18.3.1.1) ------------------------------------ */
+/* --- instruction breakpoints (SDM 18.3.1.1) --------------------------------------- */
 
 /* inc eax x3; hlt, with the breakpoint on the third INC: the block around it is
  * decoded as one, so this checks the page runs instruction by instruction. */
@@ -270,7 +270,7 @@ static void test_insn_bp_movss(void)
 	CHECK_EQ(C->gpr[RAX], SEL_DATA32 + 1);
 }
 
-/* --- data breakpoints (SDM 18.3.1.2, 18.2.5) --------------------------------------- */
+/* --- data breakpoints (SDM 18.3.1.2, 18.2.5) -------------------------------------- */
 
 /* A single store of size bytes (1, 4 or 8) at a, then hlt; returns the trap's
  * expected saved RIP (the next instruction). */
@@ -528,7 +528,7 @@ static void test_movss_data(void)
 	CHECK(!(C->events & CPU_EV_DBTRAP));
 }
 
-/* --- I/O breakpoints (SDM 18.2.4 R/W = 10, 18.3.1.2) ----------------------------------- */
+/* --- I/O breakpoints (SDM 18.2.4 R/W = 10, 18.3.1.2) ------------------------------ */
 
 static bool io_hits(const uint8_t *insn, int len)
 {
@@ -563,7 +563,7 @@ static void test_io(void)
 	CHECK(!io_hits(in72, 2));
 }
 
-/* --- general detect (SDM 18.2.4 GD, 18.3.1.3) ----------------------------------------- */
+/* --- general detect (SDM 18.2.4 GD, 18.3.1.3) ------------------------------------- */
 
 static void test_general_detect(void)
 {
@@ -593,7 +593,7 @@ static void test_general_detect(void)
 	CHECK_EQ(C->gpr[RAX], 0x1234);
 }
 
-/* --- the TLB fast path ---------------------------------------------------------------- */
+/* --- the TLB fast path ------------------------------------------------------------ */
 
 static uint64_t outline_of_store(uint64_t a)
 {
@@ -619,7 +619,7 @@ static void test_fast_path(void)
 	CHECK_EQ(outline_of_store(DATA_BASE + 0x100), fast);
 }
 
-/* --- 32-bit protected mode: data breakpoint, task-switch T flag --------------------- */
+/* --- 32-bit protected mode: data breakpoint, task-switch T flag ------------------- */
 
 static void setup32(void)
 {

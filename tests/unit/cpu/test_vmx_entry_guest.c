@@ -327,6 +327,7 @@ static void test_pending_dbg(void)
 /* SDM 28.3.1.5: the VMCS link pointer, qualification 4 (SDM 28.8). */
 static void test_link_pointer(void)
 {
+	uint64_t q;
 	reset(); vw(VMCS_VMCS_LINK_POINTER, 0x68000);
 	*ram32(0x68000) = VMX_REVISION_ID; PASSES();
 	*ram32(0x68000) = VMX_REVISION_ID | BIT(31); FAILS_Q(ENTRY_QUAL_VMCS_LINK);
@@ -334,6 +335,14 @@ static void test_link_pointer(void)
 	*ram32(0x68000) = VMX_REVISION_ID;
 	vw(VMCS_VMCS_LINK_POINTER, 0x68800); FAILS_Q(ENTRY_QUAL_VMCS_LINK);
 	vw(VMCS_VMCS_LINK_POINTER, 1ULL << CPU_MAXPHYADDR); FAILS_Q(ENTRY_QUAL_VMCS_LINK);
+	/* Not the current-VMCS pointer (a software VMM's VMCS at 68000H). */
+	vw(VMCS_VMCS_LINK_POINTER, 0x68000);
+	C->vmx.current_ptr = 0x68000;
+	CHECK(!vmx_check_guest_state(C, V, &q));
+	CHECK_EQ(q, ENTRY_QUAL_VMCS_LINK);
+	C->vmx.current_ptr = VMX_NO_VMCS;
+	CHECK(vmx_check_guest_state(C, V, &q));
+	vw(VMCS_VMCS_LINK_POINTER, 0x68800);
 	/* A check on other guest state is reported with qualification 0 even when the
 	 * link pointer is invalid too (this silicon checks it last but the PDPTEs). */
 	andnot_field(VMCS_GUEST_CR0, CR0_NE); FAILS();

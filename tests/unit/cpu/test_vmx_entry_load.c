@@ -230,6 +230,24 @@ static void test_event_state(void)
 	CHECK_EQ(vr(VMCS_VM_EXIT_INTR_INFO) & 0xFFF, (INTR_TYPE_HW_EXCEPTION << 8) | EXC_DB);
 	CHECK_EQ(vr(VMCS_EXIT_QUALIFICATION), DR6_BS);
 	CHECK_EQ(vr(VMCS_GUEST_RIP), GUEST_RIP);
+	/* B0-B3 alone are not valid pending debug exceptions; with the enabled-
+	 * breakpoint bit (12) they are (SDM 28.7.3). */
+	reset();
+	vw(VMCS_GUEST_PENDING_DBG_EXCEPTIONS, 1);
+	ENTER();
+	CHECK(!(C->events & CPU_EV_DBTRAP));
+	reset();
+	vw(VMCS_GUEST_PENDING_DBG_EXCEPTIONS, 1 | PENDING_DBG_ENABLED_BP);
+	ENTER();
+	CHECK_EQ(C->dbg.pending, 1);
+	CHECK(C->events & CPU_EV_DBTRAP);
+	/* Ignored by an entry into wait-for-SIPI. */
+	reset();
+	vw(VMCS_GUEST_PENDING_DBG_EXCEPTIONS, PENDING_DBG_BS);
+	vw(VMCS_GUEST_ACTIVITY_STATE, ACTIVITY_WAIT_SIPI);
+	ENTER();
+	CHECK(!(C->events & CPU_EV_DBTRAP));
+	C->wait_for_sipi = false;
 	/* The VMX-preemption timer at 0 exits (reason 52) before the first instruction
 	 * (SDM 27.5.1, 28.7.4). */
 	reset();

@@ -331,6 +331,21 @@ static void test_mmu_nonroot(void)
 	tlb_ctl_written(C);
 	CHECK_EQ(peek(GPA + 16), 0x66);
 	CHECK_EQ(entry_of(GPA)->gpa, HPA);
+	/* CR0.PE = 0 as well (real mode, SDM 28.3.1.1): segment base + offset is the
+	 * guest-physical address, through EPT. */
+	ept_map(eptp, 0x5000, HPA, 1, EPT_RWX);
+	C->cr0 &= ~CR0_PE;
+	C->mode = MODE_REAL;
+	for (int i = 0; i < SEG_COUNT; i++)
+		C->seg[i] = (struct seg){ .sel = 0x400, .base = 0x4000, .limit = 0xFFFF,
+					  .ar = 3 | AR_S | AR_P };
+	tlb_ctl_written(C);
+	uint64_t v = 0;
+	CHECK_EQ(rd(SEG_DS, 0x1010, 3, &v), NO_FAULT);
+	CHECK_EQ(v, 0x66);
+	C->cr0 |= CR0_PE;
+	C->mode = MODE_PROT32;
+	flat_segs(AR_DB);
 	exit_to_root();
 	CHECK_EQ(peek(GPA + 16), *ram64(GPA + 16));       /* root: no EPT */
 	C->vmx.ctl = (struct vmx_controls){ 0 };
@@ -496,6 +511,39 @@ static void test_exit_paging_structures(void)
 		   EPTQUAL_WRITE | EPTQUAL_READABLE | EPTQUAL_GLA_VALID, pml4e, GLA);
 }
 
+static int xload_pdptrs(void)
+{
+	int r = setjmp(C->fault_jmp);
+	if (r)
+		return nr_unwound(r);
+	return mmu_load_pdptrs(C) ? NO_FAULT : EXC_GP;
+}
+
+/* PAE paging in the guest: the PDPTE loads of MOV to CR3 read guest-physical memory
+ * through EPT; a violation there has no linear address (bit 7 = 0, SDM 29.2.1). */
+static void test_exit_pdpte_load(void)
+{
+	mode_prot32(true, CR4_PAE);
+	uint64_t eptp = ept_new(false);
+	ept_identity(eptp);
+	gpa_t pdpt = C->cr3 & ~0x1FULL;
+	uint64_t *leaf = ept_ent(eptp, pdpt, 2);      /* 2 MiB leaf over the tables */
+	uint64_t saved = *leaf;
+	*leaf = 0;
+	enter_nonroot(PROC2_ENABLE_EPT | PROC2_UNRESTRICTED_GUEST, eptp, 1);
+	CHECK_EXIT(xload_pdptrs(), EXIT_REASON_EPT_VIOLATION, EPTQUAL_READ, pdpt, 0);
+	*leaf = saved;
+	ept_invalidate(C, INVEPT_ALL_CONTEXT, 0);
+	reenter();
+	map_pae(GLA & 0xFFFFFFFF, GPA, 1, P | RW);
+	CHECK_EQ(xload_pdptrs(), NO_FAULT);
+	uint64_t v;
+	*ram64(GPA) = 0x4242;
+	CHECK_EQ(xrd(GLA & 0xFFFFFFFF, &v), NO_FAULT);
+	CHECK_EQ(v, 0x4242);
+	exit_to_root();
+}
+
 /* SDM 30.3.6 with 30.3.5, through the MMU: the guest's page walk is a write for EPT
  * A/D, so with a full log it exits (reason 62) before anything is written; with room,
  * the page-table page is logged once (its EPT leaf becomes dirty); the first write to
@@ -541,6 +589,22 @@ static void test_exit_apic_access(void)
 	reenter();
 	C->vmx.ctl.apic_access_page = GPA;
 	CHECK_EQ(xrd(GLA + 0x80, &v), NO_FAULT);
+	/* SDM 31.4.6.1: a guest-physical access (here the walk's read of the PML4E)
+	 * to the page exits too, access type 15 (during instruction execution), or 10
+	 * while an event is being delivered. */
+	C->vmx.ctl.apic_access_page = C->cr3 & ADDR_BITS;
+	CHECK_EXIT(xrd(GLA + 0x2000, &v), EXIT_REASON_APIC_ACCESS, 0xF000, 0, 0);
+	reenter();
+	C->vmx.vectoring_info = INTR_INFO_VALID | 14;
+	CHECK_EXIT(xrd(GLA + 0x2000, &v), EXIT_REASON_APIC_ACCESS, 0xA000, 0, 0);
+	/* A linear access during event delivery: type 3. */
+	reenter();
+	C->vmx.ctl.apic_access_page = HPA;
+	C->vmx.vectoring_info = INTR_INFO_VALID | 14;
+	CHECK_EXIT(xwr(GLA + 0x18, 1), EXIT_REASON_APIC_ACCESS, 0x3018, 0, 0);
+	C->vmx.vectoring_info = 0;
+	reenter();
+	C->vmx.ctl.apic_access_page = GPA;
 	/* Without EPT the physical address is the guest's. */
 	mode_long64(false);
 	map64(GLA, GPA, 1, P | RW);
@@ -558,6 +622,7 @@ static void test_mmu_exits(void)
 	}
 	test_exit_final();
 	test_exit_paging_structures();
+	test_exit_pdpte_load();
 	test_exit_pml_full();
 	test_exit_apic_access();
 	C->vmx.non_root = false;

@@ -118,6 +118,18 @@ static void test_exception_bitmap(void)
 	CHECK_EQ(vr(VMCS_VM_EXIT_INTR_INFO), INTR_INFO_VALID | INTR_TYPE_SW_EXCEPTION << 8 | 3);
 	CHECK_EQ(vr(VMCS_VM_EXIT_INSTRUCTION_LEN), 1);
 	CHECK_EQ(vr(VMCS_GUEST_RIP), CODE_BASE + 1);
+	/* The single-step #DB trap (TF = 1): exit after the instruction, RIP at the next
+	 * one, the DR6-style conditions in the qualification (SDM 29.2.1 Table 29-1:
+	 * BS is bit 14). */
+	fresh();
+	CODE(0x90, 0xF4);
+	vw(VMCS_EXCEPTION_BITMAP, 1u << EXC_DB);
+	vw(VMCS_GUEST_RFLAGS, RFLAGS_FIXED1 | RFLAGS_TF);
+	CHECK_EQ(launch(), EXIT_REASON_EXCEPTION_NMI);
+	CHECK_EQ(vr(VMCS_VM_EXIT_INTR_INFO), HW_EXC(EXC_DB));
+	CHECK_EQ(vr(VMCS_EXIT_QUALIFICATION), BIT(14));
+	CHECK_EQ(vr(VMCS_GUEST_RIP), CODE_BASE + 1);
+	CHECK(vr(VMCS_GUEST_RFLAGS) & RFLAGS_TF);
 	/* INT n never consults the bitmap. */
 	fresh();
 	CODE(0xCD, 0x03);
@@ -324,6 +336,23 @@ static void test_windows(void)
 	CHECK_EQ(launch(), EXIT_REASON_INTERRUPT_WINDOW);
 	CHECK_EQ(vr(VMCS_GUEST_RIP), CODE_BASE + 2);
 	CHECK_EQ(vr(VMCS_GUEST_INTERRUPTIBILITY_INFO), 0);
+	/* An instruction exit in the STI shadow saves blocking by STI (SDM 29.3.4):
+	 * sti; hlt with HLT exiting. Likewise MOV SS: mov ss, ax; hlt. */
+	fresh();
+	CODE(0xFB, 0xF4);
+	CHECK_EQ(launch(), EXIT_REASON_HLT);
+	CHECK_EQ(vr(VMCS_GUEST_RIP), CODE_BASE + 1);
+	CHECK_EQ(vr(VMCS_GUEST_INTERRUPTIBILITY_INFO), INTERRUPTIBILITY_STI);
+	fresh();
+	CODE(0x8C, 0xD0, 0x8E, 0xD0, 0xF4); /* mov ax, ss; mov ss, ax; hlt */
+	CHECK_EQ(launch(), EXIT_REASON_HLT);
+	CHECK_EQ(vr(VMCS_GUEST_RIP), CODE_BASE + 4);
+	CHECK_EQ(vr(VMCS_GUEST_INTERRUPTIBILITY_INFO), INTERRUPTIBILITY_MOV_SS);
+	/* ... but not an exit at the boundary after the shadowed instruction. */
+	fresh();
+	CODE(0xFB, 0x90, 0x0F, 0xA2); /* sti; nop; cpuid */
+	CHECK_EQ(launch(), EXIT_REASON_CPUID);
+	CHECK_EQ(vr(VMCS_GUEST_INTERRUPTIBILITY_INFO), 0);
 	/* An NMI has priority over the interrupt window; the NMI window over both. */
 	fresh();
 	CODE(0x90, 0xF4);
@@ -352,6 +381,31 @@ static void test_windows(void)
 	CHECK_EQ(launch(), EXIT_REASON_NMI_WINDOW);
 	CHECK_EQ(vr(VMCS_GUEST_RIP), CODE_BASE + 0x12); /* right after the IRETQ */
 	CHECK_EQ(vr(VMCS_GUEST_INTERRUPTIBILITY_INFO), 0);
+}
+
+/* SDM 29.2.2 bit 12, 29.1: an IRET that faults (a bad CS in its frame: #GP) while
+ * virtual-NMI blocking is in effect: the exit reports "NMI unblocking due to IRET"
+ * and the blocking is gone from the saved interruptibility state. */
+static void iret_fault(bool blocked)
+{
+	fresh();
+	/* push 10h; push rsp; pushf; push 0FFF8h; push 0; iretq */
+	CODE(0x6A, 0x10, 0x54, 0x9C, 0x68, 0xF8, 0xFF, 0x00, 0x00, 0x6A, 0x00, 0x48, 0xCF);
+	set_bits(VMCS_PIN_BASED_VM_EXEC_CONTROL, PIN_NMI_EXITING | PIN_VIRTUAL_NMIS);
+	vw(VMCS_EXCEPTION_BITMAP, 1u << EXC_GP);
+	vw(VMCS_GUEST_INTERRUPTIBILITY_INFO, blocked ? INTERRUPTIBILITY_NMI : 0);
+	CHECK_EQ(launch(), EXIT_REASON_EXCEPTION_NMI);
+	CHECK_EQ(vr(VMCS_GUEST_RIP), CODE_BASE + 11);
+	CHECK_EQ(vr(VMCS_VM_EXIT_INTR_INFO),
+		 HW_EXC_CODE(EXC_GP) | (blocked ? INTR_INFO_NMI_UNBLOCKED_BY_IRET : 0));
+	CHECK_EQ(vr(VMCS_VM_EXIT_INTR_ERROR_CODE), 0xFFF8);
+	CHECK_EQ(vr(VMCS_GUEST_INTERRUPTIBILITY_INFO), 0);
+}
+
+static void test_iret_unblocking(void)
+{
+	iret_fault(true);
+	iret_fault(false);
 }
 
 /* SDM 27.2.1: INIT exits (reason 3); SIPI exits in wait-for-SIPI (reason 4). */
@@ -448,6 +502,16 @@ static void test_mtf(void)
 	CHECK_EQ(resume(), EXIT_REASON_MONITOR_TRAP_FLAG);
 	CHECK_EQ(vr(VMCS_GUEST_RIP), CODE_BASE + 2);
 	CHECK_EQ(resume(), EXIT_REASON_HLT); /* the instruction's own exit comes first */
+	/* Single-stepping too: the MTF exit comes first and the #DB trap is saved as
+	 * a pending debug exception (BS, SDM 26.4.2 Table 26-4). */
+	fresh();
+	CODE(0x90, 0xF4);
+	set_bits(VMCS_CPU_BASED_VM_EXEC_CONTROL, PROC_MONITOR_TRAP_FLAG);
+	vw(VMCS_EXCEPTION_BITMAP, 1u << EXC_DB);
+	vw(VMCS_GUEST_RFLAGS, RFLAGS_FIXED1 | RFLAGS_TF);
+	CHECK_EQ(launch(), EXIT_REASON_MONITOR_TRAP_FLAG);
+	CHECK_EQ(vr(VMCS_GUEST_RIP), CODE_BASE + 1);
+	CHECK_EQ(vr(VMCS_GUEST_PENDING_DBG_EXCEPTIONS), PENDING_DBG_BS);
 	/* A faulting instruction: the MTF exit follows delivery of the fault. */
 	fresh();
 	CODE(0x0F, 0x0B);
@@ -481,6 +545,7 @@ int main(void)
 	test_external_interrupts();
 	test_nmi();
 	test_windows();
+	test_iret_unblocking();
 	test_init_sipi();
 	test_preemption_timer();
 	test_mtf();

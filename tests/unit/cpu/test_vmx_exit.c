@@ -495,7 +495,7 @@ static void test_software_vmm(void)
 	vw(VMCS_VM_EXIT_CONTROLS, VMX_EXIT_MUST1 | EXIT_HOST_ADDR_SPACE_SIZE | EXIT_LOAD_EFER |
 					  EXIT_LOAD_PAT);
 	put_bytes(CODE_BASE, BYTES(0x90, 0x0F, 0xA2), 3);   /* guest: nop; cpuid */
-	put_bytes(0x21000, BYTES(0xF4), 1);                 /* VMM after the exit: hlt */
+	put_bytes(0x21000, BYTES(0xF4, 0x0F, 0x01, 0xC3), 4); /* VMM: hlt; vmresume */
 	put_bytes(0x22000, BYTES(0x0F, 0x01, 0xC2), 3);     /* VMM: vmlaunch */
 	C->cr0 |= CR0_NE;
 	C->cr4 |= CR4_VMXE;
@@ -511,6 +511,25 @@ static void test_software_vmm(void)
 	CHECK_EQ(C->gpr[RSP], 0x7F00);
 	CHECK_EQ(C->seg[SEG_CS].sel, SEL_CODE64);
 	CHECK_EQ(C->mode, MODE_LONG64);
+	/* An exit in a MOV-SS shadow (mov ax, ss; mov ss, ax; cpuid): saved in the VMCS,
+	 * and nothing of it is left for the VMM, whose VMRESUME (not "blocked by MOV
+	 * SS", SDM 32.3) runs the guest on to its next CPUID. */
+	put_bytes(CODE_BASE, BYTES(0x8C, 0xD0, 0x8E, 0xD0, 0x0F, 0xA2, 0x0F, 0xA2), 8);
+	VMCS_SET(V, GUEST_RIP, CODE_BASE);
+	C->halted = false;
+	C->rip = 0x21001;
+	CHECK_EQ(cpu_run(C, 1000), CPU_EXIT_HALTED);
+	CHECK_EQ(VMCS_GET(V, VM_EXIT_REASON), EXIT_REASON_CPUID);
+	CHECK_EQ(VMCS_GET(V, GUEST_RIP), CODE_BASE + 4);
+	CHECK_EQ(VMCS_GET(V, GUEST_INTERRUPTIBILITY_INFO), INTERRUPTIBILITY_MOV_SS);
+	VMCS_SET(V, GUEST_RIP, CODE_BASE + 6);
+	VMCS_SET(V, GUEST_INTERRUPTIBILITY_INFO, 0);
+	C->halted = false;
+	C->rip = 0x21001;
+	CHECK_EQ(cpu_run(C, 1000), CPU_EXIT_HALTED);
+	CHECK_EQ(VMCS_GET(V, VM_EXIT_REASON), EXIT_REASON_CPUID);
+	CHECK_EQ(VMCS_GET(V, GUEST_RIP), CODE_BASE + 6);
+	CHECK_EQ(C->rip, 0x21001);
 	C->halted = false;
 	C->vmx.host = VMX_HOST_NATIVE;
 	fresh();

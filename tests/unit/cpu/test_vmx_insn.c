@@ -245,8 +245,8 @@ static void test_cr_fixed_and_init(void)
 	C->gpr[RAX] = C->cr0 | CR0_WP;
 	CHECK_EQ(run_insn(exec_MOV_TO_CR, &cr), NO_FAULT);
 
-	/* INIT is blocked in VMX root operation and stays pending (SDM 25.8, VMXON
-	 * "block INIT signals"); VMXOFF unblocks it. */
+	/* INIT is blocked in VMX root operation and stays pending (SDM 25.8, 32.3
+	 * VMXON); VMXOFF unblocks it (SDM 32.3 VMXOFF). */
 	cpu_signal(C, CPU_EV_INIT, 0);
 	CHECK(!cpu_handle_events(C));
 	CHECK(C->events & CPU_EV_INIT);
@@ -261,6 +261,29 @@ static void test_cr_fixed_and_init(void)
 	cr.reg = 4;
 	C->gpr[RAX] = C->cr4 & ~CR4_VMXE;
 	CHECK_EQ(run_insn(exec_MOV_TO_CR, &cr), NO_FAULT);
+}
+
+/* The fixed-bit predicates MOV to CR0/CR4 use (SDM A.7, A.8; 27.3: with "unrestricted
+ * guest" in non-root operation CR0.PE and CR0.PG are not fixed). */
+static void test_cr_fixed_predicates(void)
+{
+	setup_root_current();
+	uint64_t cr0 = CR0_PE | CR0_NE | CR0_PG | CR0_ET;
+	CHECK(vmx_cr0_allowed(C, cr0));
+	CHECK(!vmx_cr0_allowed(C, cr0 & ~CR0_PE));
+	CHECK(!vmx_cr0_allowed(C, cr0 & ~CR0_PG));
+	CHECK(!vmx_cr0_allowed(C, cr0 & ~CR0_NE));
+	CHECK(!vmx_cr0_allowed(C, cr0 | BIT(32))); /* beyond FIXED1 */
+	C->vmx.non_root = true;
+	C->vmx.ctl.proc2 = PROC2_UNRESTRICTED_GUEST;
+	CHECK(vmx_cr0_allowed(C, CR0_NE | CR0_ET));
+	CHECK(!vmx_cr0_allowed(C, CR0_PE | CR0_ET)); /* NE stays fixed */
+	C->vmx.ctl.proc2 = 0;
+	CHECK(!vmx_cr0_allowed(C, CR0_NE | CR0_ET));
+	C->vmx.non_root = false;
+	CHECK(vmx_cr4_allowed(C, CR4_PAE | CR4_VMXE));
+	CHECK(!vmx_cr4_allowed(C, CR4_PAE));
+	CHECK(!vmx_cr4_allowed(C, CR4_PAE | CR4_VMXE | CR4_LA57)); /* not in FIXED1 */
 }
 
 /* --- VMXOFF, VMCALL, VMFUNC ---------------------------------------------------------- */
@@ -640,6 +663,38 @@ static void test_prologue_all(void)
 	C->vmx.non_root = false;
 }
 
+static uint64_t mmio_rd(void *opaque, uint64_t off, int size)
+{
+	(void)opaque, (void)off, (void)size;
+	return 0;
+}
+
+static void mmio_wr(void *opaque, uint64_t off, int size, uint64_t value)
+{
+	(void)opaque, (void)off, (void)size, (void)value;
+}
+
+/* A region that MMIO overlaps (even in part) is not RAM: invalid physical address. */
+static void test_mmio_region(void)
+{
+	static const struct mmio_ops ops = { mmio_rd, mmio_wr };
+	const gpa_t page = 0x1F00000;
+	CHECK_EQ(bus_map_mmio(&B, page + 0x800, 0x10, &ops, NULL), 0);
+	setup(0);
+	put_region(page, VMX_REVISION_ID);
+	CHECK_EQ(vmxon(page), NO_FAULT);
+	CHECK_EQ(outcome(), FAIL_INVALID);
+	setup_root_current();
+	CHECK_EQ(vmptrld(page), NO_FAULT);
+	CHECK_EQ(outcome(), FAIL_VALID);
+	CHECK_EQ(insn_error(), VMXERR_VMPTRLD_INVALID_ADDRESS);
+	CHECK_EQ(vmclear(page), NO_FAULT);
+	CHECK_EQ(insn_error(), VMXERR_VMCLEAR_INVALID_ADDRESS);
+	CHECK_EQ(vmptrld(page + 0x1000), NO_FAULT); /* the next page is RAM */
+	CHECK_EQ(outcome(), FAIL_VALID);              /* (zero revision identifier) */
+	CHECK_EQ(insn_error(), VMXERR_VMPTRLD_INCORRECT_REVISION_ID);
+}
+
 /* RESET leaves VMX operation entered by software; a new CPU has no current VMCS. */
 static void test_reset(void)
 {
@@ -702,6 +757,7 @@ int main(void)
 	test_vmxon_fail();
 	test_vmxon_ok();
 	test_cr_fixed_and_init();
+	test_cr_fixed_predicates();
 	test_vmxoff_vmcall_vmfunc();
 	test_vmclear();
 	test_vmptrld();
@@ -712,5 +768,6 @@ int main(void)
 	test_decoded();
 	test_prologue_all();
 	test_reset();
+	test_mmio_region();
 	return report("vmx_insn");
 }

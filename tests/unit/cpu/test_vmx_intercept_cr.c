@@ -285,6 +285,19 @@ static void test_exits_taken(void)
 	run(0x45, 0x0F, 0x22, 0xC1);
 	CHECK_VMCS_EXIT(EXIT_REASON_TPR_BELOW_THRESHOLD, 0, 0, 0, CODE_BASE + 4);
 	CHECK_EQ(*ram32(VAPIC_PAGE + 0x80), 0x30);
+	CHECK_EQ(vr(VMCS_GUEST_PENDING_DBG_EXCEPTIONS), 0);
+	/* With RFLAGS.TF the single-step trap of the completed instruction is pending
+	 * at the trap-like exit: BS in the pending debug exceptions (SDM 29.3.4). */
+	guest64(0, PROC_TPR_SHADOW, 0);
+	C->vmx.ctl.tpr_threshold = 4;
+	cpu_set_rflags(C, RFLAGS_FIXED1 | RFLAGS_TF);
+	C->gpr[R9] = 3;
+	C->rip = CODE_BASE;
+	run(0x45, 0x0F, 0x22, 0xC1);
+	CHECK_VMCS_EXIT(EXIT_REASON_TPR_BELOW_THRESHOLD, 0, 0, 0, CODE_BASE + 4);
+	CHECK_EQ(vr(VMCS_GUEST_PENDING_DBG_EXCEPTIONS), PENDING_DBG_BS);
+	CHECK_EQ(vr(VMCS_GUEST_RFLAGS) & RFLAGS_TF, RFLAGS_TF);
+	cpu_set_rflags(C, RFLAGS_FIXED1);
 	/* MOV DR exit. */
 	guest64(0, PROC_MOV_DR_EXITING, 0);
 	C->rip = CODE_BASE;

@@ -173,6 +173,14 @@ static void test_round_trip(void)
 	CHECK_EQ(run_code(movss_nop, sizeof(movss_nop)), CPU_EXIT_HALTED);
 	CHECK_EQ(vmcs(VMCS_ID_VM_EXIT_REASON), EXIT_REASON_HLT);
 	CHECK_EQ(C->rip, HOST_RIP + 1);
+	/* The VMM single-steps its VMLAUNCH: no #DB follows into the guest, which runs
+	 * its HLT (debug traps after entry come from the pending-debug-exceptions
+	 * field only, SDM 28.7.3). */
+	reset(0);
+	cpu_set_rflags(C, RFLAGS_FIXED1 | RFLAGS_TF);
+	CHECK_EQ(run_code(vmlaunch, sizeof(vmlaunch)), CPU_EXIT_HALTED);
+	CHECK_EQ(vmcs(VMCS_ID_VM_EXIT_REASON), EXIT_REASON_HLT);
+	CHECK_EQ(vmcs(VMCS_ID_GUEST_RIP), GUEST_RIP);
 	/* A guest-state failure is a failure exit to HOST_RIP (SDM 28.8). */
 	reset(0);
 	V->field[VMCS_ID_GUEST_CR0] &= ~(uint64_t)CR0_NE;

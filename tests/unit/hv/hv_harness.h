@@ -123,6 +123,17 @@ static UNUSED void hv_setup(int ncpus)
 		hv_vcpu_set_lapic(VM, i, &LAPIC[i]);
 }
 
+static UNUSED void hv_teardown(int ncpus)
+{
+	hv_vm_destroy(VM);
+	for (int i = 0; i < ncpus; i++) {
+		tlb_destroy(&CPU[i]->tlb);
+		free(CPU[i]);
+	}
+	dcache_destroy(&DC);
+	bus_destroy(&SB);
+}
+
 static UNUSED struct hv_vcpu *vcpu(int i)
 {
 	struct hv_vcpu *v = &VM->vcpu[i];

@@ -126,5 +126,6 @@ int main(void)
 	test_lookup();
 	test_small_pages();
 	test_mmio_hole();
+	hv_teardown(1);
 	return report("hv/ept01");
 }

@@ -141,15 +141,55 @@ static void test_mmio(void)
 	CHECK_EQ(ept_exit(v, 0xFEE00030, false), HV_RESUME);
 	CHECK_EQ(v->cpu->gpr[RCX], LAPIC_VERSION);
 	/* An instruction L0 does not emulate on MMIO shuts the VM down, reported. */
-	static const uint8_t add[] = { 0x01, 0x03 }; /* ADD [EBX], EAX */
-	memcpy(SB.ram + 0x600C, add, sizeof(add));
+	static const uint8_t adc[] = { 0x11, 0x03 }; /* ADC [EBX], EAX */
+	memcpy(SB.ram + 0x600C, adc, sizeof(adc));
 	v->cpu->gpr[RBX] = DEV_MMIO;
 	CHECK_EQ(ept_exit(v, DEV_MMIO, true), HV_SHUTDOWN);
-	CHECK(VM->shutdown && strstr(VM->shutdown, "ADD"));
+	CHECK(VM->shutdown && strstr(VM->shutdown, "ADC"));
 	VM->shutdown = NULL;
 	/* An EPT violation on guest RAM is L0's bug: reported, not emulated. */
 	CHECK_EQ(ept_exit(v, 0x7000, true), HV_SHUTDOWN);
 	VM->shutdown = NULL;
+}
+
+/* Read-modify-write and compare forms with the flags of SDM Vol.2 (each op's "Flags
+ * Affected"): the device reads 0x...5566_7788 (low bytes 0x88, 0x7788, 0x55667788). */
+static void test_mmio_alu(void)
+{
+	struct hv_vcpu *v = vcpu(0);
+	static const uint8_t code[] = {
+		0xF7, 0x03, 0x00, 0x08, 0x00, 0x00, /* TEST DWORD [EBX], 0x800 */
+		0x81, 0x0B, 0x00, 0x01, 0x00, 0x00, /* OR DWORD [EBX], 0x100 */
+		0x3B, 0x03,                         /* CMP EAX, [EBX] */
+		0x22, 0x03,                         /* AND AL, [EBX] */
+	};
+	memcpy(SB.ram + 0xA000, code, sizeof(code));
+	guest_flat32(v, 0xA000);
+	v->cpu->gpr[RBX] = DEV_MMIO + 0x20;
+	/* TEST: 0x55667788 & 0x800 = 0: ZF = 1, PF = 1 (0x00 has even parity), CF = OF = 0. */
+	hv_vmwrite(v, VMCS_GUEST_RFLAGS, RFLAGS_FIXED1 | RFLAGS_CF | RFLAGS_OF | RFLAGS_IF);
+	int writes = DEV.n_wr;
+	CHECK_EQ(ept_exit(v, DEV_MMIO + 0x20, false), HV_RESUME);
+	CHECK_EQ(hv_vmread(v, VMCS_GUEST_RFLAGS),
+		 RFLAGS_FIXED1 | RFLAGS_ZF | RFLAGS_PF | RFLAGS_IF);
+	CHECK_EQ(DEV.n_wr, writes); /* TEST writes nothing */
+	CHECK_EQ(hv_vmread(v, VMCS_GUEST_RIP), 0xA006);
+	/* OR: writes 0x55667788 | 0x100 (bit 8 is already 1); SF = 0, ZF = 0, CF = 0. */
+	CHECK_EQ(ept_exit(v, DEV_MMIO + 0x20, true), HV_RESUME);
+	CHECK_EQ(DEV.n_wr, writes + 1);
+	CHECK_EQ(DEV.value, 0x55667788 | 0x100);
+	CHECK_EQ(hv_vmread(v, VMCS_GUEST_RFLAGS) & (RFLAGS_ZF | RFLAGS_SF | RFLAGS_CF), 0);
+	/* CMP EAX, [EBX] with EAX = 0x10: 0x10 - 0x55667788 borrows: CF = 1, SF = 1. */
+	v->cpu->gpr[RAX] = 0x10;
+	CHECK_EQ(ept_exit(v, DEV_MMIO + 0x20, false), HV_RESUME);
+	uint64_t f = hv_vmread(v, VMCS_GUEST_RFLAGS);
+	CHECK_EQ(f & (RFLAGS_CF | RFLAGS_SF | RFLAGS_ZF | RFLAGS_OF), RFLAGS_CF | RFLAGS_SF);
+	CHECK_EQ(v->cpu->gpr[RAX], 0x10); /* CMP writes no operand */
+	/* AND AL, [EBX]: 0x10 & 0x88 = 0 into AL, ZF = 1. */
+	CHECK_EQ(ept_exit(v, DEV_MMIO + 0x20, false), HV_RESUME);
+	CHECK_EQ(v->cpu->gpr[RAX], 0);
+	CHECK(hv_vmread(v, VMCS_GUEST_RFLAGS) & RFLAGS_ZF);
+	CHECK_EQ(hv_vmread(v, VMCS_GUEST_RIP), 0xA000 + sizeof(code));
 }
 
 static uint64_t crq(int cr, int type, int gpr)
@@ -329,9 +369,11 @@ int main(void)
 	test_table();
 	test_io();
 	test_mmio();
+	test_mmio_alu();
 	test_cr();
 	test_hlt_and_injection();
 	test_init_sipi();
 	test_shutdown_and_stats();
+	hv_teardown(2);
 	return report("hv/exits");
 }

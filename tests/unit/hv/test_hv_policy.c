@@ -116,5 +116,6 @@ int main(void)
 	test_cpuid();
 	test_msr_policy();
 	test_msr_bitmap();
+	hv_teardown(2);
 	return report("hv/policy");
 }
