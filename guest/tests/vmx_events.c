@@ -9,7 +9,8 @@
  *   - the interrupt window (SDM 26.6.2): STI; NOP; HLT exits after the NOP, the STI
  *     shadow having covered the boundary before it (SDM 6.8.3);
  *   - the NMI window with virtual NMIs: an exit before the next instruction when
- *     nothing blocks virtual NMIs.
+ *     nothing blocks virtual NMIs;
+ *   - the preemption timer waking a guest in the HLT activity state.
  * Everything about the processor comes from CPUID and the IA32_VMX_* MSRs, so the
  * image runs bare on the silicon (--level 0) and on L0's VMX.
  */
@@ -286,6 +287,19 @@ static void windows(void)
 		expect_exit("HLT", EXIT_REASON_HLT, g_after);
 }
 
+/* SDM 27.5.1: the timer counts in the HLT state and its exit wakes the guest, whose
+ * activity state is saved as HLT (SDM 29.3.4) with RIP after the HLT. */
+static void halted_timer(void)
+{
+	vmwrite(VMCS_CPU_BASED_VM_EXEC_CONTROL, proc_base & ~PROC_HLT_EXITING);
+	vmwrite(VMCS_PIN_BASED_VM_EXEC_CONTROL, pin_base | PIN_PREEMPTION_TIMER);
+	vmwrite(VMCS_VMX_PREEMPTION_TIMER_VALUE, 1000);
+	if (!run("HLT, timer") ||
+	    !expect_exit("HLT, timer", EXIT_REASON_PREEMPTION_TIMER, g_after + 1))
+		return;
+	check_eq(vr(VMCS_GUEST_ACTIVITY_STATE), 1, "HLT, timer: activity state HLT");
+}
+
 int main(void)
 {
 	if (!vmx_enter()) {
@@ -295,7 +309,9 @@ int main(void)
 	if (!setup_controls())
 		return 0;
 	setup_state();
-	if (exceptions() && preemption_timer())
+	if (exceptions() && preemption_timer()) {
 		windows();
+		halted_timer();
+	}
 	return 0;
 }

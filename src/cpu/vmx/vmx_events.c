@@ -12,21 +12,25 @@
  * anything; cpu_deliver_fault() (exception.c) vmx_exception_exit_check() before the
  * double-fault rules, and enter_shutdown() vmx_triple_fault_exit(); in non-root
  * operation cpu_handle_events() is vmx_handle_events(); cpu_run() calls
- * vmx_slice_begin(). The root-mode run loop pays nothing: boundary work is asked for
- * with CPU_EV_VMX in cpu->events only while MTF or a window control is on or the
- * preemption timer has expired, and the timer itself bounds the slice instead of
- * being checked per instruction.
+ * vmx_slice_begin(), the run loop vmx_halted() for a guest in HLT; exec_IRET()
+ * calls vmx_iret_begin(). The root-mode run loop pays nothing, and non-root code
+ * runs in whole blocks: CPU_EV_VMX (a look at every instruction boundary) stays set
+ * only while MTF or a window control is on, or once the preemption timer expired.
+ * The timer is not checked per instruction: it bounds the slice (cpu_shorten_slice),
+ * so that in deterministic mode its exit comes exactly at the TSC value where it
+ * reaches 0, and a halted guest gets a clock timer at that value.
  *
  * Boundary priorities (SDM 6.9 Table 6-2 with SDM 27.2, 27.5.1, 27.5.2 and the
  * window controls of 26.6.2): INIT (exit 3) and SIPI in wait-for-SIPI (exit 4);
- * MTF (37); pending #DB traps; the preemption timer (52); NMI window (8); NMI (exit 0
- * with "NMI exiting", else delivered); interrupt window (7); external interrupts
- * (exit 1 with "external-interrupt exiting", else delivered).
+ * MTF (37); pending #DB traps (a single-step trap waits for the boundary when MTF is
+ * on, exception.c); the preemption timer (52); NMI window (8); NMI (exit 0 with "NMI
+ * exiting", else delivered); interrupt window (7); external interrupts (exit 1 with
+ * "external-interrupt exiting", else delivered).
  *
- * Not implemented (documented limits): bit 12 of the exit interruption information
- * (NMI unblocking due to IRET) is always 0; a #DB exit finds DR6 already updated by
+ * Not implemented (documented limits): a #DB exit finds DR6 already updated by
  * debug.c (the SDM leaves DR6 unchanged and reports the bits in the qualification
- * only); SMIs are dropped as in root operation.
+ * only); SMIs are dropped as in root operation; the shutdown activity state (not
+ * offered in IA32_VMX_MISC).
  */
 #include "cpu/debug.h"
 #include "cpu/sys.h"
@@ -392,8 +396,9 @@ static bool nmi_and_interrupts(struct cpu *cpu, uint32_t ev, bool shadow)
 bool vmx_handle_events(struct cpu *cpu)
 {
 	/* A boundary reached with the slice spent is looked at in the next slice, so
-	 * that it is looked at once (mtf_due). */
-	if (cpu->run_left == 0)
+	 * that it is looked at once (mtf_due). A waiting guest runs nothing, so its
+	 * events are looked at now (else it would be reported as halted). */
+	if (cpu->run_left == 0 && !cpu->halted && !cpu->wait_for_sipi)
 		return false;
 	uint32_t ev = cpu->events;
 	cpu->events &= ~CPU_EV_SMI; /* no SMM: an SMI is dropped */

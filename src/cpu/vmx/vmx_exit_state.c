@@ -161,13 +161,14 @@ void vmx_save_guest_state(struct cpu *cpu, struct vmcs *v, const struct vmx_exit
 /* --- loading the host state (SDM 29.5) ------------------------------------------- */
 
 /* SDM 29.5.1: CR0 bits a VM exit loads; ET, NW, CD, bits 63:32, 28:19, 17 and 15:6
- * keep their value, and so do the bits fixed to 1 in VMX operation (PE, NE, PG). */
+ * keep their value, and the bits fixed to 1 in VMX operation (PE, NE, PG: SDM 25.8)
+ * are 1 in the VMM even if an unrestricted guest cleared PE or PG. */
 #define CR0_HOST_LOADED (CR0_MP | CR0_EM | CR0_TS | CR0_WP | CR0_AM)
 
 static void load_host_controls(struct cpu *cpu, struct vmcs *v, bool lm)
 {
 	cpu->cr0 = (cpu->cr0 & ~(uint64_t)CR0_HOST_LOADED) |
-		   (VMCS_GET(v, HOST_CR0) & CR0_HOST_LOADED);
+		   (VMCS_GET(v, HOST_CR0) & CR0_HOST_LOADED) | VMX_CR0_FIXED0;
 	uint64_t cr4 = VMCS_GET(v, HOST_CR4) | VMX_CR4_FIXED0;
 	if (lm)
 		cr4 |= CR4_PAE; /* SDM 29.5.1: CR4.PAE = 1 with "host address-space size" */

@@ -483,6 +483,32 @@ static void test_exit_final(void)
 		   EPTQUAL_WRITE | EPTQUAL_READABLE | Q_FINAL, GPA + 0x10, GPA + 0x10);
 }
 
+/* The fast path honours the EPT part of a combined mapping (tlb.h TLBF_EPT_*): with
+ * the guest's dirty flag already set, a read fills an entry the guest would let be
+ * written; EPT read-only must still make the write exit, EPT no-execute the fetch,
+ * and a clean EPT leaf (A/D on) must make the first write set its dirty flag. */
+static void test_exit_fast_path(void)
+{
+	uint64_t v;
+	uint64_t *e = nr_setup(EPT_READ, false, 0);
+	*ent64(GLA, 1, 0) |= ACC | DIRTY;
+	CHECK_EQ(xrd(GLA, &v), NO_FAULT);
+	CHECK_EQ(xrd(GLA, &v), NO_FAULT);
+	CHECK_EXIT(xwr(GLA, 1), EXIT_REASON_EPT_VIOLATION,
+		   EPTQUAL_WRITE | EPTQUAL_READABLE | Q_FINAL | Q_RW_PAGE, GPA, GLA);
+	reenter();
+	CHECK_EXIT(xfx(GLA), EXIT_REASON_EPT_VIOLATION,
+		   EPTQUAL_FETCH | EPTQUAL_READABLE | Q_FINAL | Q_RW_PAGE, GPA, GLA);
+	exit_to_root();
+	e = nr_setup(EPT_RWX, true, 0);
+	*ent64(GLA, 1, 0) |= ACC | DIRTY;
+	CHECK_EQ(xrd(GLA, &v), NO_FAULT);
+	CHECK_EQ(*e & EPT_DIRTY, 0);
+	CHECK_EQ(xwr(GLA, 5), NO_FAULT);
+	CHECK(*e & EPT_DIRTY);
+	exit_to_root();
+}
+
 /* Table 29-7 bit 8 = 0: the guest's paging-structure accesses. Without EPT A/D the
  * walk reads (bit 0) and setting a guest accessed flag writes (bit 1); with EPT A/D
  * every such access is a write (SDM 30.3.5). */
@@ -621,6 +647,7 @@ static void test_mmu_exits(void)
 		return;
 	}
 	test_exit_final();
+	test_exit_fast_path();
 	test_exit_paging_structures();
 	test_exit_pdpte_load();
 	test_exit_pml_full();

@@ -502,6 +502,24 @@ static void test_mtf(void)
 	CHECK_EQ(resume(), EXIT_REASON_MONITOR_TRAP_FLAG);
 	CHECK_EQ(vr(VMCS_GUEST_RIP), CODE_BASE + 2);
 	CHECK_EQ(resume(), EXIT_REASON_HLT); /* the instruction's own exit comes first */
+	/* After a HLT that does not exit: the MTF exit, with activity state HLT and RIP
+	 * after the HLT (SDM 27.5.2, 29.3.4). */
+	fresh();
+	CODE(0xF4, 0x90);
+	vw(VMCS_CPU_BASED_VM_EXEC_CONTROL, VMX_PROC_MUST1 | PROC_MONITOR_TRAP_FLAG);
+	CHECK_EQ(launch(), EXIT_REASON_MONITOR_TRAP_FLAG);
+	CHECK_EQ(vr(VMCS_GUEST_RIP), CODE_BASE + 1);
+	CHECK_EQ(vr(VMCS_GUEST_ACTIVITY_STATE), ACTIVITY_HLT);
+	/* Entered in the HLT state, nothing runs: no MTF exit; an INIT ends the wait. */
+	fresh();
+	CODE(0x90);
+	vw(VMCS_CPU_BASED_VM_EXEC_CONTROL, VMX_PROC_MUST1 | PROC_MONITOR_TRAP_FLAG);
+	vw(VMCS_GUEST_ACTIVITY_STATE, ACTIVITY_HLT);
+	CHECK_EQ(vmx_vmlaunch(C), VMX_STOPPED);
+	cpu_signal(C, CPU_EV_INIT, 0);
+	CHECK_EQ(vmx_run_native(C), VMX_SUCCEED);
+	CHECK_EQ(exit_reason(), EXIT_REASON_INIT_SIGNAL);
+	CHECK_EQ(vr(VMCS_GUEST_RIP), CODE_BASE);
 	/* Single-stepping too: the MTF exit comes first and the #DB trap is saved as
 	 * a pending debug exception (BS, SDM 26.4.2 Table 26-4). */
 	fresh();

@@ -329,7 +329,8 @@ static void test_host_state(void)
 					  EXIT_LOAD_EFER);
 	enter_by_hand();
 	C->vmx.host = VMX_HOST_SOFTWARE;
-	C->cr0 |= CR0_TS | CR0_AM;
+	/* As an unrestricted guest may leave it: paging off. */
+	C->cr0 = (C->cr0 | CR0_TS | CR0_AM) & ~(uint64_t)CR0_PG;
 	C->dr[7] = 0x401;
 	C->debugctl = 1;
 	C->efer &= ~EFER_SCE;
@@ -343,8 +344,9 @@ static void test_host_state(void)
 	CHECK(!C->vmx.non_root);
 	CHECK(!C->vmx.exit_pending);
 	CHECK(!(C->events & CPU_EV_VMEXIT));
-	/* 29.5.1: CR0 loads MP, EM, TS, WP, AM (TS and AM cleared here); fixed PE, NE,
-	 * PG stay 1. CR4.VMXE stays 1, PAE with a 64-bit host. */
+	/* 29.5.1: CR0 loads MP, EM, TS, WP, AM (TS and AM cleared here); PE, NE, PG are
+	 * fixed to 1 in VMX root operation (25.8). CR4.VMXE stays 1, PAE with a 64-bit
+	 * host. */
 	CHECK_EQ(C->cr0 & (CR0_TS | CR0_AM | CR0_MP | CR0_WP), CR0_MP | CR0_WP);
 	CHECK_EQ(C->cr0 & (CR0_PE | CR0_NE | CR0_PG), CR0_PE | CR0_NE | CR0_PG);
 	CHECK_EQ(C->cr3, 0x10000);
