@@ -76,14 +76,12 @@ turtles=$build/turtles
 kdir=$build/bench
 
 # --- one run -------------------------------------------------------------------------
-log=$(mktemp) tlog=$(mktemp)
-trap 'rm -f "$log" "$tlog"' EXIT
+# shellcheck source=bench/lib.sh
+. "$root/bench/lib.sh"
 
-# run EMU KERNEL ARGS: one pinned, timed run. Sets ns (the wall clock around the
-# process, or with --cpu-time its user+system CPU time, all threads), sum (checksum)
-# and ipi (instructions per iteration, 0 if not fixed); exits the script if it fails.
+# run EMU KERNEL ARGS: one pinned, timed run (lib.sh's timed_run) of QEMU or turtles.
 run() {
-  local emu=$1 k=$2 args=$3 rc=0 t0 t1 cmd
+  local emu=$1 k=$2 args=$3 cmd
   if [ "$emu" = qemu ]; then
     cmd=(qemu-system-x86_64 -accel tcg -machine pc -cpu max -display none -serial stdio
       -monitor none -device "isa-debug-exit,iobase=0xf4,iosize=0x04" -no-reboot -m 256
@@ -92,37 +90,7 @@ run() {
     # shellcheck disable=SC2206 # TURTLES_FLAGS is a list of options
     cmd=("$turtles" run --kernel "$kdir/$k.elf" --append "$args" -m 256 $turtles_flags)
   fi
-  t0=$(date +%s%N)
-  { time taskset -c 0 timeout 900 "${cmd[@]}" </dev/null >"$log" 2>&1 || rc=$?; } 2>"$tlog"
-  t1=$(date +%s%N)
-  if [ "$clock" = cpu ]; then # bash's time: "user sys" in seconds, 3 decimals
-    ns=$(awk '{ printf "%.0f\n", ($1 + $2) * 1e9 }' "$tlog")
-  else
-    ns=$((t1 - t0))
-  fi
-  sum=$(grep -ao 'checksum=0x[0-9a-f]*' "$log" | head -1 | cut -d= -f2 || true)
-  ipi=$(grep -ao 'insns_per_iter=[0-9]*' "$log" | head -1 | cut -d= -f2 || true)
-  if [ "$rc" -ne 1 ] || [ -z "$sum" ]; then
-    echo "run.sh: $emu $k '$args' failed: exit status $rc (want 1)${sum:+, }${sum:-, no checksum line}" >&2
-    tail -20 "$log" | sed 's/^/    | /' >&2
-    exit 1
-  fi
-}
-TIMEFORMAT='%3U %3S'
-
-median() { # numbers... -> median (integer)
-  printf '%s\n' "$@" | sort -n |
-    awk '{ a[NR] = $1 } END { if (NR % 2) print a[(NR + 1) / 2];
-                              else printf "%.0f\n", (a[NR / 2] + a[NR / 2 + 1]) / 2 }'
-}
-
-# ns/iteration from the median times at n and 2n; "n/a" if noise swamped the difference
-per_iter() { # times_n times_2n n
-  local t1 t2
-  # shellcheck disable=SC2086 # the times are a space-separated list: split them
-  t1=$(median $1) t2=$(median $2)
-  awk -v a="$t1" -v b="$t2" -v n="$3" \
-    'BEGIN { if (b > a) printf "%.2f\n", (b - a) / n; else print "n/a" }'
+  timed_run "$emu $k '$args'" "${cmd[@]}"
 }
 
 # --- measure -------------------------------------------------------------------------

@@ -189,7 +189,9 @@ static int run_vcpu(struct machine *m, int i, uint64_t slice, bool *all_idle)
 		*all_idle = false;
 	if (m->exit_requested)
 		return m->exit_status;
-	clock_run_timers(&m->clock);
+	/* A timer that fires may wake a halted vCPU: then the round was not idle. */
+	if (clock_run_timers(&m->clock))
+		*all_idle = false;
 	return -1;
 }
 
@@ -219,7 +221,10 @@ static int run_round(struct machine *m, bool *all_idle)
 		}
 		if (why != CPU_EXIT_HALTED)
 			*all_idle = false;
-		clock_run_timers(&m->clock);
+		/* A timer that fires may wake a CPU that just halted (a LAPIC timer armed
+		 * right before HLT): the machine must not then sleep as if idle. */
+		if (clock_run_timers(&m->clock))
+			*all_idle = false;
 	}
 	return -1;
 }
