@@ -29,172 +29,21 @@ __asm__(".text\n"
 	"g_handler: vmcall\n"
 	"	hlt\n");
 
-/* Enter the guest and come back at the next VM exit (0), or VMfail (1 invalid, 2
- * valid). mode 0: VMLAUNCH, 1: VMRESUME, 2: MOV SS then VMLAUNCH (events blocked by
- * MOV SS, SDM 32.3). Callee-saved registers and RFLAGS stay on the stack, whose
- * pointer becomes HOST_RSP; an exit lands on entry_exit_stub (HOST_RIP). */
-int entry_run(int mode);
-void entry_exit_stub(void);
-__asm__(".text\n"
-	".globl entry_run\n"
-	"entry_run:\n"
-	"	pushfq\n"
-	"	push %rbx; push %rbp; push %r12; push %r13; push %r14; push %r15\n"
-	"	mov $0x6c14, %eax\n" /* HOST_RSP */
-	"	vmwrite %rsp, %rax\n"
-	"	cmp $1, %edi\n"
-	"	je 1f\n"
-	"	jg 4f\n"
-	"	vmlaunch\n"
-	"	jmp 2f\n"
-	"1:	vmresume\n"
-	"	jmp 2f\n"
-	"4:	mov %ss, %ax\n"
-	"	mov %ax, %ss\n"
-	"	vmlaunch\n"
-	"2:	mov $1, %eax\n"
-	"	jc 3f\n"
-	"	mov $2, %eax\n"
-	"3:	pop %r15; pop %r14; pop %r13; pop %r12; pop %rbp; pop %rbx\n"
-	"	popfq\n"
-	"	ret\n"
-	".globl entry_exit_stub\n"
-	"entry_exit_stub:\n"
-	"	pop %r15; pop %r14; pop %r13; pop %r12; pop %rbp; pop %rbx\n"
-	"	popfq\n"
-	"	xor %eax, %eax\n"
-	"	ret\n");
-
-static uint64_t rd(uint64_t enc)
-{
-	uint64_t v = 0;
-	vmread(enc, &v);
-	return v;
-}
-
-static void wr(uint64_t enc, uint64_t v)
-{
-	if (vmwrite(enc, v) != VMX_OK)
-		checkf(false, "VMWRITE %lx", enc);
-}
-
 /* --- what the processor offers ------------------------------------------------------ */
 
-static uint64_t basic, misc;
+static uint64_t misc;
 static uint32_t pin_ctl, proc_ctl, exit_ctl, entry_ctl; /* the valid baseline */
 static uint32_t *vmcs;
+static uint8_t *guest_stack;
 
-static uint64_t ctls_cap(uint32_t msr, uint32_t true_msr)
-{
-	return rdmsr((basic & BIT(55)) ? true_msr : msr);
-}
-
-/* Must-be-1 bits plus want, or false if want is not allowed-1 (App. A.3-A.5). */
-static bool ctl_with(uint64_t cap, uint32_t want, uint32_t *out)
-{
-	if (want & ~(uint32_t)(cap >> 32))
-		return false;
-	*out = (uint32_t)cap | want;
-	return true;
-}
-
-/* --- a valid VMCS ------------------------------------------------------------------- */
-
-struct dtr { uint16_t limit; uint64_t base; } __attribute__((packed));
-
-static uint16_t sel_of(int n)
-{
-	uint16_t v = 0;
-	switch (n) {
-	case 0: __asm__ volatile("mov %%es, %0" : "=r"(v)); break;
-	case 2: __asm__ volatile("mov %%ss, %0" : "=r"(v)); break;
-	case 3: __asm__ volatile("mov %%ds, %0" : "=r"(v)); break;
-	case 4: __asm__ volatile("mov %%fs, %0" : "=r"(v)); break;
-	case 5: __asm__ volatile("mov %%gs, %0" : "=r"(v)); break;
-	default: __asm__ volatile("mov %%cs, %0" : "=r"(v)); break;
-	}
-	return v;
-}
-
-/* Host state: this kernel as it runs (SDM 28.2.2, 28.2.3). */
-static void setup_host(void)
-{
-	struct dtr g, i;
-	__asm__ volatile("sgdt %0; sidt %1" : "=m"(g), "=m"(i));
-	wr(VMCS_HOST_CR0, read_cr0());
-	wr(VMCS_HOST_CR3, read_cr3());
-	wr(VMCS_HOST_CR4, read_cr4());
-	for (int s = 0; s < 6; s++)
-		wr(VMCS_HOST_ES_SELECTOR + 2 * s, sel_of(s) & 0xf8);
-	wr(VMCS_HOST_TR_SELECTOR, str());
-	wr(VMCS_HOST_FS_BASE, rdmsr(MSR_FS_BASE));
-	wr(VMCS_HOST_GS_BASE, rdmsr(MSR_GS_BASE));
-	wr(VMCS_HOST_TR_BASE, (uint64_t)(uintptr_t)&tss);
-	wr(VMCS_HOST_GDTR_BASE, g.base);
-	wr(VMCS_HOST_IDTR_BASE, i.base);
-	wr(VMCS_HOST_IA32_SYSENTER_CS, rdmsr(MSR_SYSENTER_CS));
-	wr(VMCS_HOST_IA32_SYSENTER_ESP, rdmsr(MSR_SYSENTER_ESP));
-	wr(VMCS_HOST_IA32_SYSENTER_EIP, rdmsr(MSR_SYSENTER_EIP));
-	wr(VMCS_HOST_IA32_EFER, rdmsr(MSR_EFER));
-	wr(VMCS_HOST_RIP, (uint64_t)(uintptr_t)entry_exit_stub);
-}
-
-static void guest_seg(int s, uint16_t sel, uint32_t ar)
-{
-	wr(VMCS_GUEST_ES_SELECTOR + 2 * s, sel);
-	wr(VMCS_GUEST_ES_AR_BYTES + 2 * s, sel ? ar : 0x10000); /* null: unusable */
-	wr(VMCS_GUEST_ES_LIMIT + 2 * s, 0xffffffff);
-	wr(VMCS_GUEST_ES_BASE + 2 * s, 0);
-}
-
-/* Guest state: the same flat 64-bit world at CPL 0 (SDM 28.3.1), at g_guest. */
-static void setup_guest(void)
-{
-	static uint8_t *stack;
-	if (!stack)
-		stack = alloc_page();
-	struct dtr g, i;
-	__asm__ volatile("sgdt %0; sidt %1" : "=m"(g), "=m"(i));
-	wr(VMCS_GUEST_CR0, read_cr0());
-	wr(VMCS_GUEST_CR3, read_cr3());
-	wr(VMCS_GUEST_CR4, read_cr4());
-	wr(VMCS_GUEST_DR7, 0x400);
-	guest_seg(1, sel_of(1), 0xa09b); /* 64-bit code, P, S, execute/read, accessed */
-	for (int s = 0; s < 6; s++)
-		if (s != 1)
-			guest_seg(s, sel_of(s), 0xc093); /* flat read/write data, accessed */
-	wr(VMCS_GUEST_FS_BASE, rdmsr(MSR_FS_BASE));
-	wr(VMCS_GUEST_GS_BASE, rdmsr(MSR_GS_BASE));
-	wr(VMCS_GUEST_LDTR_SELECTOR, 0);
-	wr(VMCS_GUEST_LDTR_AR_BYTES, 0x10000);
-	uint64_t d = gdt[SEL_TSS >> 3];
-	wr(VMCS_GUEST_TR_SELECTOR, SEL_TSS);
-	wr(VMCS_GUEST_TR_AR_BYTES, 0x8b); /* busy 64-bit TSS, P */
-	wr(VMCS_GUEST_TR_LIMIT, (d & 0xffff) | ((d >> 32) & 0xf0000));
-	wr(VMCS_GUEST_TR_BASE, (uint64_t)(uintptr_t)&tss);
-	wr(VMCS_GUEST_GDTR_BASE, g.base);
-	wr(VMCS_GUEST_GDTR_LIMIT, g.limit);
-	wr(VMCS_GUEST_IDTR_BASE, i.base);
-	wr(VMCS_GUEST_IDTR_LIMIT, i.limit);
-	wr(VMCS_GUEST_RSP, (uint64_t)(uintptr_t)stack + 4096);
-	wr(VMCS_GUEST_RIP, (uint64_t)(uintptr_t)g_guest);
-	wr(VMCS_GUEST_RFLAGS, 2);
-	wr(VMCS_GUEST_INTERRUPTIBILITY_INFO, 0);
-	wr(VMCS_GUEST_ACTIVITY_STATE, 0);
-	wr(VMCS_GUEST_PENDING_DBG_EXCEPTIONS, 0);
-	wr(VMCS_VMCS_LINK_POINTER, ~0ull);
-}
+/* --- a valid VMCS: this kernel's own 64-bit world as host and guest (vmx_lib.h) ------ */
 
 static bool choose_controls(void)
 {
-	return ctl_with(ctls_cap(MSR_IA32_VMX_PINBASED_CTLS, MSR_IA32_VMX_TRUE_PINBASED_CTLS), 0,
-			&pin_ctl) &&
-	       ctl_with(ctls_cap(MSR_IA32_VMX_PROCBASED_CTLS, MSR_IA32_VMX_TRUE_PROCBASED_CTLS),
-			PROC_HLT_EXITING, &proc_ctl) &&
-	       ctl_with(ctls_cap(MSR_IA32_VMX_EXIT_CTLS, MSR_IA32_VMX_TRUE_EXIT_CTLS),
-			EXIT_HOST_ADDR_SPACE_SIZE, &exit_ctl) &&
-	       ctl_with(ctls_cap(MSR_IA32_VMX_ENTRY_CTLS, MSR_IA32_VMX_TRUE_ENTRY_CTLS),
-			ENTRY_IA32E_MODE, &entry_ctl);
+	return vmx_ctl_with(MSR_IA32_VMX_PINBASED_CTLS, 0, &pin_ctl) &&
+	       vmx_ctl_with(MSR_IA32_VMX_PROCBASED_CTLS, PROC_HLT_EXITING, &proc_ctl) &&
+	       vmx_ctl_with(MSR_IA32_VMX_EXIT_CTLS, EXIT_HOST_ADDR_SPACE_SIZE, &exit_ctl) &&
+	       vmx_ctl_with(MSR_IA32_VMX_ENTRY_CTLS, ENTRY_IA32E_MODE, &entry_ctl);
 }
 
 /* The valid VMCS every case starts from (VMCLEAR: a clear launch state). */
@@ -202,22 +51,22 @@ static void reset_vmcs(void)
 {
 	vmclear(vmx_pa(vmcs));
 	vmptrld(vmx_pa(vmcs));
-	setup_host();
-	setup_guest();
-	wr(VMCS_PIN_BASED_VM_EXEC_CONTROL, pin_ctl);
-	wr(VMCS_CPU_BASED_VM_EXEC_CONTROL, proc_ctl);
-	wr(VMCS_SECONDARY_VM_EXEC_CONTROL, 0);
-	wr(VMCS_VM_EXIT_CONTROLS, exit_ctl);
-	wr(VMCS_VM_ENTRY_CONTROLS, entry_ctl);
-	wr(VMCS_EXCEPTION_BITMAP, 0);
-	wr(VMCS_CR3_TARGET_COUNT, 0);
-	wr(VMCS_CR0_GUEST_HOST_MASK, 0);
-	wr(VMCS_CR4_GUEST_HOST_MASK, 0);
-	wr(VMCS_VM_EXIT_MSR_STORE_COUNT, 0);
-	wr(VMCS_VM_EXIT_MSR_LOAD_COUNT, 0);
-	wr(VMCS_VM_ENTRY_MSR_LOAD_COUNT, 0);
-	wr(VMCS_VM_ENTRY_INTR_INFO_FIELD, 0);
-	wr(VMCS_VIRTUAL_PROCESSOR_ID, 0);
+	vmx_write_host_state();
+	vmx_write_guest_state((uint64_t)(uintptr_t)g_guest, vmx_pa(guest_stack) + 4096);
+	vmcs_write(VMCS_PIN_BASED_VM_EXEC_CONTROL, pin_ctl);
+	vmcs_write(VMCS_CPU_BASED_VM_EXEC_CONTROL, proc_ctl);
+	vmcs_write(VMCS_SECONDARY_VM_EXEC_CONTROL, 0);
+	vmcs_write(VMCS_VM_EXIT_CONTROLS, exit_ctl);
+	vmcs_write(VMCS_VM_ENTRY_CONTROLS, entry_ctl);
+	vmcs_write(VMCS_EXCEPTION_BITMAP, 0);
+	vmcs_write(VMCS_CR3_TARGET_COUNT, 0);
+	vmcs_write(VMCS_CR0_GUEST_HOST_MASK, 0);
+	vmcs_write(VMCS_CR4_GUEST_HOST_MASK, 0);
+	vmcs_write(VMCS_VM_EXIT_MSR_STORE_COUNT, 0);
+	vmcs_write(VMCS_VM_EXIT_MSR_LOAD_COUNT, 0);
+	vmcs_write(VMCS_VM_ENTRY_MSR_LOAD_COUNT, 0);
+	vmcs_write(VMCS_VM_ENTRY_INTR_INFO_FIELD, 0);
+	vmcs_write(VMCS_VIRTUAL_PROCESSOR_ID, 0);
 }
 
 /* --- the cases ---------------------------------------------------------------------- */
@@ -339,8 +188,7 @@ static struct entry_case cases[] = {
 /* Values only known at run time. */
 static void patch_cases(void)
 {
-	uint32_t may1 = (uint32_t)(ctls_cap(MSR_IA32_VMX_PINBASED_CTLS,
-					    MSR_IA32_VMX_TRUE_PINBASED_CTLS) >> 32);
+	uint32_t may1 = (uint32_t)(vmx_ctl_cap(MSR_IA32_VMX_PINBASED_CTLS) >> 32);
 	for (bad_ctl_pin = 1; bad_ctl_pin && (may1 & bad_ctl_pin); bad_ctl_pin <<= 1)
 		;
 	cr3_targets_over = ((misc >> 16) & 0x1ff) + 1;
@@ -368,9 +216,9 @@ static void patch_cases(void)
 static void apply(const struct op *op)
 {
 	switch (op->kind) {
-	case SET: wr(op->field, op->value); break;
-	case OR: wr(op->field, rd(op->field) | op->value); break;
-	case ANDN: wr(op->field, rd(op->field) & ~op->value); break;
+	case SET: vmcs_write(op->field, op->value); break;
+	case OR: vmcs_write(op->field, vmcs_read(op->field) | op->value); break;
+	case ANDN: vmcs_write(op->field, vmcs_read(op->field) & ~op->value); break;
 	default: break;
 	}
 }
@@ -389,12 +237,12 @@ static void run_case(const struct entry_case *c)
 	}
 	apply(&c->op[0]);
 	apply(&c->op[1]);
-	wr(VMCS_VM_EXIT_REASON, 0);
-	int r = entry_run(0);
+	vmcs_write(VMCS_VM_EXIT_REASON, 0);
+	int r = vmx_guest_run(VMX_LAUNCH);
 	if (c->how == FAILVALID) {
 		if (r != VMX_FAIL_VALID) {
 			checkf(false, "%s: %s (expected VMfailValid(%lu)); exit reason %lx", c->name,
-			       r ? vmx_outcome_name(r) : "entered", c->code, rd(VMCS_VM_EXIT_REASON));
+			       r ? vmx_outcome_name(r) : "entered", c->code, vmcs_read(VMCS_VM_EXIT_REASON));
 			return;
 		}
 		check_eqf(vmx_insn_error(), c->code, "%s: VMfailValid, error", c->name);
@@ -405,42 +253,42 @@ static void run_case(const struct entry_case *c)
 		       vmx_insn_error(), c->code);
 		return;
 	}
-	check_eqf(rd(VMCS_VM_EXIT_REASON), c->code, "%s: exit reason", c->name);
-	check_eqf(rd(VMCS_EXIT_QUALIFICATION), c->qual, "%s: exit qualification", c->name);
+	check_eqf(vmcs_read(VMCS_VM_EXIT_REASON), c->code, "%s: exit reason", c->name);
+	check_eqf(vmcs_read(VMCS_EXIT_QUALIFICATION), c->qual, "%s: exit qualification", c->name);
 }
 
 /* SDM 32.3: VMLAUNCH/VMRESUME's own checks and a successful entry. */
 static void run_success(void)
 {
 	reset_vmcs();
-	int r = entry_run(1);
+	int r = vmx_guest_run(VMX_RESUME);
 	checkf(r == VMX_FAIL_VALID && vmx_insn_error() == VMXERR_VMRESUME_NONLAUNCHED_VMCS,
 	       "32.3 VMRESUME of a clear VMCS: VMfailValid(5) (got %d, error %lu)", r,
 	       vmx_insn_error());
-	r = entry_run(2);
+	r = vmx_guest_run(VMX_LAUNCH_AFTER_MOV_SS);
 	checkf(r == VMX_FAIL_VALID && vmx_insn_error() == VMXERR_ENTRY_EVENTS_BLOCKED_BY_MOV_SS,
 	       "32.3 VMLAUNCH after MOV SS: VMfailValid(26) (got %d, error %lu)", r,
 	       vmx_insn_error());
 	/* The tiny guest: HLT (HLT exiting, reason 12), then VMCALL (reason 18). */
-	r = entry_run(0);
+	r = vmx_guest_run(VMX_LAUNCH);
 	if (r) {
 		checkf(false, "VMLAUNCH of the valid VMCS: %s, error %lu", vmx_outcome_name(r),
 		       vmx_insn_error());
 		return;
 	}
-	check_eq(rd(VMCS_VM_EXIT_REASON), EXIT_REASON_HLT, "guest HLT: exit reason 12");
-	check_eq(rd(VMCS_GUEST_RIP), (uint64_t)(uintptr_t)g_guest, "guest HLT: guest RIP");
-	check_eq(rd(VMCS_VM_EXIT_INSTRUCTION_LEN), 1, "guest HLT: instruction length");
-	r = entry_run(0);
+	check_eq(vmcs_read(VMCS_VM_EXIT_REASON), EXIT_REASON_HLT, "guest HLT: exit reason 12");
+	check_eq(vmcs_read(VMCS_GUEST_RIP), (uint64_t)(uintptr_t)g_guest, "guest HLT: guest RIP");
+	check_eq(vmcs_read(VMCS_VM_EXIT_INSTRUCTION_LEN), 1, "guest HLT: instruction length");
+	r = vmx_guest_run(VMX_LAUNCH);
 	checkf(r == VMX_FAIL_VALID && vmx_insn_error() == VMXERR_VMLAUNCH_NONCLEAR_VMCS,
 	       "32.3 VMLAUNCH of a launched VMCS: VMfailValid(4) (got %d, error %lu)", r,
 	       vmx_insn_error());
-	wr(VMCS_GUEST_RIP, rd(VMCS_GUEST_RIP) + 1);
-	r = entry_run(1);
+	vmcs_write(VMCS_GUEST_RIP, vmcs_read(VMCS_GUEST_RIP) + 1);
+	r = vmx_guest_run(VMX_RESUME);
 	check_eq(r, 0, "VMRESUME after the HLT exit");
-	check_eq(rd(VMCS_VM_EXIT_REASON), EXIT_REASON_VMCALL, "guest VMCALL: exit reason 18");
-	check_eq(rd(VMCS_GUEST_RIP), (uint64_t)(uintptr_t)g_vmcall, "guest VMCALL: guest RIP");
-	check_eq(rd(VMCS_VM_EXIT_INSTRUCTION_LEN), 3, "guest VMCALL: instruction length");
+	check_eq(vmcs_read(VMCS_VM_EXIT_REASON), EXIT_REASON_VMCALL, "guest VMCALL: exit reason 18");
+	check_eq(vmcs_read(VMCS_GUEST_RIP), (uint64_t)(uintptr_t)g_vmcall, "guest VMCALL: guest RIP");
+	check_eq(vmcs_read(VMCS_VM_EXIT_INSTRUCTION_LEN), 3, "guest VMCALL: instruction length");
 }
 
 /* SDM 28.6: event injection through the guest's IDT (64-bit interrupt gates to
@@ -464,7 +312,7 @@ static void run_injection(void)
 		{ "28.6.1 #GP with error code 10H", 0x80000b0d, 0x10, 0, 0x2, 0, true },
 	};
 	uint64_t *idt = alloc_page(), *stack = alloc_page();
-	uint16_t cs = sel_of(1);
+	uint16_t cs = vmx_selector(VMX_CS);
 	uint64_t h = (uint64_t)(uintptr_t)g_handler;
 	for (int v = 0; v < 256; v++) { /* 64-bit interrupt gate, DPL 3, P (SDM 6.14.1) */
 		idt[2 * v] = (h & 0xffff) | ((uint64_t)cs << 16) | (0xeeull << 40) |
@@ -474,21 +322,21 @@ static void run_injection(void)
 	for (size_t i = 0; i < ARRAY_SIZE(inj); i++) {
 		const struct inj_case *c = &inj[i];
 		reset_vmcs();
-		wr(VMCS_GUEST_IDTR_BASE, vmx_pa(idt));
-		wr(VMCS_GUEST_IDTR_LIMIT, 0xfff);
-		wr(VMCS_GUEST_RSP, vmx_pa(stack) + 4096);
-		wr(VMCS_GUEST_RFLAGS, c->rflags);
-		wr(VMCS_VM_ENTRY_INTR_INFO_FIELD, c->info);
-		wr(VMCS_VM_ENTRY_EXCEPTION_ERROR_CODE, c->err);
-		wr(VMCS_VM_ENTRY_INSTRUCTION_LEN, c->len);
-		int r = entry_run(0);
-		if (r || rd(VMCS_VM_EXIT_REASON) != EXIT_REASON_VMCALL) {
+		vmcs_write(VMCS_GUEST_IDTR_BASE, vmx_pa(idt));
+		vmcs_write(VMCS_GUEST_IDTR_LIMIT, 0xfff);
+		vmcs_write(VMCS_GUEST_RSP, vmx_pa(stack) + 4096);
+		vmcs_write(VMCS_GUEST_RFLAGS, c->rflags);
+		vmcs_write(VMCS_VM_ENTRY_INTR_INFO_FIELD, c->info);
+		vmcs_write(VMCS_VM_ENTRY_EXCEPTION_ERROR_CODE, c->err);
+		vmcs_write(VMCS_VM_ENTRY_INSTRUCTION_LEN, c->len);
+		int r = vmx_guest_run(VMX_LAUNCH);
+		if (r || vmcs_read(VMCS_VM_EXIT_REASON) != EXIT_REASON_VMCALL) {
 			checkf(false, "%s: %s, exit reason %lu (expected VMCALL in the handler)",
-			       c->name, r ? vmx_outcome_name(r) : "entered", rd(VMCS_VM_EXIT_REASON));
+			       c->name, r ? vmx_outcome_name(r) : "entered", vmcs_read(VMCS_VM_EXIT_REASON));
 			continue;
 		}
-		check_eqf(rd(VMCS_GUEST_RIP), h, "%s: delivered to the handler", c->name);
-		const uint64_t *frame = (const uint64_t *)(uintptr_t)rd(VMCS_GUEST_RSP);
+		check_eqf(vmcs_read(VMCS_GUEST_RIP), h, "%s: delivered to the handler", c->name);
+		const uint64_t *frame = (const uint64_t *)(uintptr_t)vmcs_read(VMCS_GUEST_RSP);
 		if (c->code)
 			check_eqf(*frame++, c->err, "%s: error code pushed", c->name);
 		check_eqf(frame[0], (uint64_t)(uintptr_t)g_guest + c->ret_off,
@@ -496,7 +344,7 @@ static void run_injection(void)
 		check_eqf(frame[1], cs, "%s: CS pushed", c->name);
 		check_eqf(frame[2] & ~BIT(16), c->rflags, "%s: RFLAGS pushed (but RF)", c->name);
 		check_eqf(frame[3], vmx_pa(stack) + 4096, "%s: RSP pushed", c->name);
-		check_eqf(rd(VMCS_VM_ENTRY_INTR_INFO_FIELD) & 0x80000000u, 0,
+		check_eqf(vmcs_read(VMCS_VM_ENTRY_INTR_INFO_FIELD) & 0x80000000u, 0,
 			  "%s: VM-entry interruption information invalid after the exit",
 			  c->name);
 	}
@@ -508,8 +356,8 @@ int main(void)
 		skip("vmx_entry", "CPUID.1:ECX.VMX = 0");
 		return 0;
 	}
-	basic = rdmsr(MSR_IA32_VMX_BASIC);
 	misc = rdmsr(MSR_IA32_VMX_MISC);
+	guest_stack = alloc_page();
 	vmcs = vmx_enter();
 	if (!vmcs) {
 		check(false, "VMXON, VMCLEAR, VMPTRLD");

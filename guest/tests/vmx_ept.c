@@ -11,62 +11,27 @@
  * results in memory and ends each step with VMCALL. Test pages live at guest-physical
  * addresses above 4 GiB that only the EPT maps.
  */
-#include "cpu/vmx/vmx_arch.h"
-#include "rt.h"
+#include "vmx_lib.h"
 
-#define MSR_IA32_FEATURE_CONTROL 0x3a
-#define MSR_EFER 0xc0000080
 #define MSR_PAT 0x277
-#define MSR_FS_BASE 0xc0000100
-#define MSR_GS_BASE 0xc0000101
 
 #define EPT_RWX (EPT_READ | EPT_WRITE | EPT_EXEC)
 #define EPT_WB (6ull << EPT_MEMTYPE_SHIFT)
 #define GPA_TEST 0x100000000ull /* 4 GiB: test pages, mapped by the EPT only */
 #define VA_TEST 0x5000000000ull /* where the guest sees them */
 
-/* --- VMX instructions ---------------------------------------------------------------- */
+/* --- INVEPT and INVVPID with their descriptors (SDM 32.3) ------------------------------ */
 
-static bool vmx_ok(uint64_t rflags)
-{
-	return !(rflags & (FL_CF | FL_ZF)); /* SDM 32.2: VMsucceed */
-}
-
-#define VMX_INSN(asmtext, ...)                                                     \
-	({                                                                         \
-		uint64_t f_;                                                       \
-		__asm__ volatile(asmtext "\n\tpushfq; popq %[f]"                   \
-				 : [f] "=r"(f_) : __VA_ARGS__ : "cc", "memory");   \
-		vmx_ok(f_);                                                        \
-	})
-
-static bool vmxon(uint64_t pa) { return VMX_INSN("vmxon %[pa]", [pa] "m"(pa)); }
-static bool vmclear(uint64_t pa) { return VMX_INSN("vmclear %[pa]", [pa] "m"(pa)); }
-static bool vmptrld(uint64_t pa) { return VMX_INSN("vmptrld %[pa]", [pa] "m"(pa)); }
-static bool vmwrite(uint64_t enc, uint64_t v)
-{
-	return VMX_INSN("vmwrite %[v], %[e]", [e] "r"(enc), [v] "r"(v));
-}
-
-static uint64_t vmread(uint64_t enc)
-{
-	uint64_t v = 0;
-	__asm__ volatile("vmread %[e], %[v]" : [v] "=r"(v) : [e] "r"(enc) : "cc");
-	return v;
-}
-
-struct inv_desc { uint64_t lo, hi; };
-
-static bool invept(uint64_t type, uint64_t eptp)
+static bool invept_ok(uint64_t type, uint64_t eptp)
 {
 	struct inv_desc d = { eptp, 0 };
-	return VMX_INSN("invept %[d], %[t]", [t] "r"(type), [d] "m"(d));
+	return invept(type, &d) == VMX_OK;
 }
 
-static bool invvpid(uint64_t type, uint16_t vpid, uint64_t gla)
+static bool invvpid_ok(uint64_t type, uint16_t vpid, uint64_t gla)
 {
 	struct inv_desc d = { vpid, gla };
-	return VMX_INSN("invvpid %[d], %[t]", [t] "r"(type), [d] "m"(d));
+	return invvpid(type, &d) == VMX_OK;
 }
 
 /* --- entering the guest and coming back ------------------------------------------------ */
@@ -135,17 +100,17 @@ __asm__(".text\n"
 static uint32_t run_guest(void)
 {
 	if (vm_enter()) {
-		printf("VM entry failed: error %lu\n", vmread(VMCS_VM_INSTRUCTION_ERROR));
+		printf("VM entry failed: error %lu\n", vmcs_read(VMCS_VM_INSTRUCTION_ERROR));
 		return ~0u;
 	}
 	vm_launched = 1;
-	return (uint32_t)vmread(VMCS_VM_EXIT_REASON) & 0xffff;
+	return (uint32_t)vmcs_read(VMCS_VM_EXIT_REASON) & 0xffff;
 }
 
 /* Step over the instruction that exited (VMCALL) before resuming. */
 static void skip_insn(void)
 {
-	vmwrite(VMCS_GUEST_RIP, vmread(VMCS_GUEST_RIP) + vmread(VMCS_VM_EXIT_INSTRUCTION_LEN));
+	vmcs_write(VMCS_GUEST_RIP, vmcs_read(VMCS_GUEST_RIP) + vmcs_read(VMCS_VM_EXIT_INSTRUCTION_LEN));
 }
 
 /* --- the guest -------------------------------------------------------------------------- */
@@ -155,7 +120,7 @@ enum step { G_READ, G_WRITE, G_CALL };
 static volatile int g_step;
 static volatile uint64_t g_addr, g_value, g_result;
 
-static void vmcall(void) { __asm__ volatile("vmcall" ::: "memory"); }
+static void guest_vmcall(void) { __asm__ volatile("vmcall" ::: "memory"); }
 
 /* The guest's main loop: one access per VM entry, then VMCALL. */
 static void guest_main(void)
@@ -168,7 +133,7 @@ static void guest_main(void)
 			*(volatile uint64_t *)a = g_value;
 		else
 			g_result = ((uint64_t(*)(void))a)();
-		vmcall();
+		guest_vmcall();
 	}
 }
 
@@ -177,8 +142,6 @@ static void guest_main(void)
 static uint64_t *ept_pml4;
 static uint64_t eptp;
 
-static uint64_t pa_of(const void *p) { return (uint64_t)(uintptr_t)p; }
-
 /* EPT entry at level for gpa, creating tables (RWX) on the way. */
 static uint64_t *ept_entry(uint64_t gpa, int level)
 {
@@ -186,7 +149,7 @@ static uint64_t *ept_entry(uint64_t gpa, int level)
 	for (int l = 4; l > level; l--) {
 		uint64_t *e = &table[(gpa >> (12 + 9 * (l - 1))) & 511];
 		if (!(*e & EPT_RWX))
-			*e = pa_of(alloc_page()) | EPT_RWX;
+			*e = vmx_pa(alloc_page()) | EPT_RWX;
 		table = phys_ptr(*e & PTE_ADDR);
 	}
 	return &table[(gpa >> (12 + 9 * (level - 1))) & 511];
@@ -209,7 +172,7 @@ static uint64_t *test_page(int n, uint64_t perm, uint64_t fill, uint8_t **host)
 	uint8_t *p = alloc_page();
 	*(uint64_t *)p = fill;
 	uint64_t *e = ept_entry(GPA_TEST + (uint64_t)n * PAGE_4K, 1);
-	*e = pa_of(p) | perm | EPT_WB;
+	*e = vmx_pa(p) | perm | EPT_WB;
 	map_page(VA_TEST + (uint64_t)n * PAGE_4K, GPA_TEST + (uint64_t)n * PAGE_4K, PTE_P | PTE_W);
 	if (host)
 		*host = p;
@@ -218,100 +181,37 @@ static uint64_t *test_page(int n, uint64_t perm, uint64_t fill, uint8_t **host)
 
 /* --- the VMCS --------------------------------------------------------------------------------- */
 
-/* A control value from the wanted bits and its capability MSR (SDM A.3-A.5). */
+/* A control value from the wanted bits and its capability MSR (SDM A.3-A.5); bits
+ * that are not allowed-1 are dropped. */
 static uint32_t ctl(uint32_t msr, uint32_t want)
 {
-	uint64_t cap = rdmsr(msr);
+	uint64_t cap = vmx_ctl_cap(msr);
 	return (want | (uint32_t)cap) & (uint32_t)(cap >> 32);
-}
-
-struct dtr_image { uint16_t limit; uint64_t base; } __attribute__((packed));
-
-/* The TSS descriptor's base and limit (SDM 8.2.3, 16-byte system descriptor). */
-static uint64_t tss_base(uint64_t gdt, uint32_t *limit)
-{
-	uint64_t lo = *(uint64_t *)phys_ptr(gdt + SEL_TSS), hi = *(uint64_t *)phys_ptr(gdt + SEL_TSS + 8);
-	*limit = (uint32_t)((lo & 0xffff) | ((lo >> 32) & 0xf0000));
-	return ((lo >> 16) & 0xffffff) | ((lo >> 32) & 0xff000000) | (hi << 32);
 }
 
 static void setup_vmcs(uint32_t proc2, uint16_t vpid, void *gstack)
 {
-	struct dtr_image gdt, idt;
-	__asm__ volatile("sgdt %0; sidt %1" : "=m"(gdt), "=m"(idt));
-	uint32_t tr_limit;
-	uint64_t tr = tss_base(gdt.base, &tr_limit);
-	/* SDM A.1: IA32_VMX_BASIC[55] says whether the TRUE control MSRs exist. */
-	bool true_msrs = rdmsr(MSR_IA32_VMX_BASIC) & BIT(55);
-	/* Host state (SDM 26.4 host-state area, 28.2.3 checks). */
-	vmwrite(VMCS_HOST_CR0, read_cr0());
-	vmwrite(VMCS_HOST_CR3, read_cr3());
-	vmwrite(VMCS_HOST_CR4, read_cr4());
-	vmwrite(VMCS_HOST_CS_SELECTOR, SEL_KCODE64);
-	vmwrite(VMCS_HOST_SS_SELECTOR, SEL_KDATA);
-	vmwrite(VMCS_HOST_DS_SELECTOR, SEL_KDATA);
-	vmwrite(VMCS_HOST_ES_SELECTOR, SEL_KDATA);
-	vmwrite(VMCS_HOST_FS_SELECTOR, 0);
-	vmwrite(VMCS_HOST_GS_SELECTOR, 0);
-	vmwrite(VMCS_HOST_TR_SELECTOR, SEL_TSS);
-	vmwrite(VMCS_HOST_FS_BASE, rdmsr(MSR_FS_BASE));
-	vmwrite(VMCS_HOST_GS_BASE, rdmsr(MSR_GS_BASE));
-	vmwrite(VMCS_HOST_TR_BASE, tr);
-	vmwrite(VMCS_HOST_GDTR_BASE, gdt.base);
-	vmwrite(VMCS_HOST_IDTR_BASE, idt.base);
-	vmwrite(VMCS_HOST_IA32_EFER, rdmsr(MSR_EFER));
-	vmwrite(VMCS_HOST_RIP, (uint64_t)(uintptr_t)vm_exit_stub);
-	/* Guest state: this kernel's own, CPL 0 (SDM 28.3.1). */
-	vmwrite(VMCS_GUEST_CR0, read_cr0());
-	vmwrite(VMCS_GUEST_CR3, read_cr3());
-	vmwrite(VMCS_GUEST_CR4, read_cr4());
-	vmwrite(VMCS_GUEST_DR7, 0x400);
-	static const uint32_t segs[] = { VMCS_GUEST_ES_SELECTOR, VMCS_GUEST_CS_SELECTOR,
-					 VMCS_GUEST_SS_SELECTOR, VMCS_GUEST_DS_SELECTOR,
-					 VMCS_GUEST_FS_SELECTOR, VMCS_GUEST_GS_SELECTOR };
-	for (int i = 0; i < 6; i++) {
-		uint32_t d = segs[i] - VMCS_GUEST_ES_SELECTOR; /* App. B: same spacing */
-		bool cs = segs[i] == VMCS_GUEST_CS_SELECTOR;
-		vmwrite(segs[i], cs ? SEL_KCODE64 : SEL_KDATA);
-		vmwrite(VMCS_GUEST_ES_LIMIT + d, 0xffffffff);
-		vmwrite(VMCS_GUEST_ES_AR_BYTES + d, cs ? 0xa09b : 0xc093);
-		vmwrite(VMCS_GUEST_ES_BASE + d, 0);
-	}
-	vmwrite(VMCS_GUEST_FS_BASE, rdmsr(MSR_FS_BASE));
-	vmwrite(VMCS_GUEST_GS_BASE, rdmsr(MSR_GS_BASE));
-	vmwrite(VMCS_GUEST_LDTR_SELECTOR, 0);
-	vmwrite(VMCS_GUEST_LDTR_AR_BYTES, 0x10000);
-	vmwrite(VMCS_GUEST_TR_SELECTOR, SEL_TSS);
-	vmwrite(VMCS_GUEST_TR_LIMIT, tr_limit);
-	vmwrite(VMCS_GUEST_TR_AR_BYTES, 0x8b);
-	vmwrite(VMCS_GUEST_TR_BASE, tr);
-	vmwrite(VMCS_GUEST_GDTR_BASE, gdt.base);
-	vmwrite(VMCS_GUEST_GDTR_LIMIT, gdt.limit);
-	vmwrite(VMCS_GUEST_IDTR_BASE, idt.base);
-	vmwrite(VMCS_GUEST_IDTR_LIMIT, idt.limit);
-	vmwrite(VMCS_GUEST_IA32_EFER, rdmsr(MSR_EFER));
-	vmwrite(VMCS_GUEST_IA32_PAT, rdmsr(MSR_PAT));
-	vmwrite(VMCS_GUEST_RFLAGS, 2);
-	vmwrite(VMCS_GUEST_RSP, pa_of(gstack) + PAGE_4K * 4 - 8);
-	vmwrite(VMCS_GUEST_RIP, (uint64_t)(uintptr_t)guest_main);
-	vmwrite(VMCS_VMCS_LINK_POINTER, ~0ull);
-	vmwrite(VMCS_GUEST_ACTIVITY_STATE, ACTIVITY_ACTIVE);
-	vmwrite(VMCS_GUEST_INTERRUPTIBILITY_INFO, 0);
+	/* Host and guest: this kernel's own 64-bit world (vmx_lib.h); exits go to
+	 * vm_exit_stub, which saves the guest's registers. The guest runs guest_main. */
+	vmx_write_host_state();
+	vmcs_write(VMCS_HOST_RIP, (uint64_t)(uintptr_t)vm_exit_stub);
+	vmx_write_guest_state((uint64_t)(uintptr_t)guest_main, vmx_pa(gstack) + PAGE_4K * 4 - 8);
+	vmcs_write(VMCS_GUEST_IA32_EFER, rdmsr(MSR_EFER));
+	vmcs_write(VMCS_GUEST_IA32_PAT, rdmsr(MSR_PAT));
 	/* Controls (SDM 26.6-26.8) within what the capability MSRs allow. */
-	uint32_t t = true_msrs ? MSR_IA32_VMX_TRUE_PINBASED_CTLS - MSR_IA32_VMX_PINBASED_CTLS : 0;
-	vmwrite(VMCS_PIN_BASED_VM_EXEC_CONTROL, ctl(MSR_IA32_VMX_PINBASED_CTLS + t, 0));
-	vmwrite(VMCS_CPU_BASED_VM_EXEC_CONTROL,
-		ctl(MSR_IA32_VMX_PROCBASED_CTLS + t, PROC_SECONDARY_CONTROLS));
-	vmwrite(VMCS_SECONDARY_VM_EXEC_CONTROL, ctl(MSR_IA32_VMX_PROCBASED_CTLS2, proc2));
-	vmwrite(VMCS_VM_EXIT_CONTROLS,
-		ctl(MSR_IA32_VMX_EXIT_CTLS + t, EXIT_HOST_ADDR_SPACE_SIZE | EXIT_LOAD_EFER));
-	vmwrite(VMCS_VM_ENTRY_CONTROLS,
-		ctl(MSR_IA32_VMX_ENTRY_CTLS + t, ENTRY_IA32E_MODE | ENTRY_LOAD_EFER));
-	vmwrite(VMCS_EXCEPTION_BITMAP, 0);
-	vmwrite(VMCS_CR0_GUEST_HOST_MASK, 0);
-	vmwrite(VMCS_CR4_GUEST_HOST_MASK, 0);
-	vmwrite(VMCS_EPT_POINTER, eptp);
-	vmwrite(VMCS_VIRTUAL_PROCESSOR_ID, vpid);
+	vmcs_write(VMCS_PIN_BASED_VM_EXEC_CONTROL, ctl(MSR_IA32_VMX_PINBASED_CTLS, 0));
+	vmcs_write(VMCS_CPU_BASED_VM_EXEC_CONTROL,
+		   ctl(MSR_IA32_VMX_PROCBASED_CTLS, PROC_SECONDARY_CONTROLS));
+	vmcs_write(VMCS_SECONDARY_VM_EXEC_CONTROL, ctl(MSR_IA32_VMX_PROCBASED_CTLS2, proc2));
+	vmcs_write(VMCS_VM_EXIT_CONTROLS,
+		   ctl(MSR_IA32_VMX_EXIT_CTLS, EXIT_HOST_ADDR_SPACE_SIZE | EXIT_LOAD_EFER));
+	vmcs_write(VMCS_VM_ENTRY_CONTROLS,
+		   ctl(MSR_IA32_VMX_ENTRY_CTLS, ENTRY_IA32E_MODE | ENTRY_LOAD_EFER));
+	vmcs_write(VMCS_EXCEPTION_BITMAP, 0);
+	vmcs_write(VMCS_CR0_GUEST_HOST_MASK, 0);
+	vmcs_write(VMCS_CR4_GUEST_HOST_MASK, 0);
+	vmcs_write(VMCS_EPT_POINTER, eptp);
+	vmcs_write(VMCS_VIRTUAL_PROCESSOR_ID, vpid);
 	vm_launched = 0;
 }
 
@@ -333,14 +233,14 @@ static uint32_t guest_do(int step, uint64_t addr, uint64_t value)
 static void expect_violation(uint32_t reason, uint64_t access, uint64_t perm, uint64_t gpa,
 			     uint64_t va, const char *what)
 {
-	uint64_t q = vmread(VMCS_EXIT_QUALIFICATION);
+	uint64_t q = vmcs_read(VMCS_EXIT_QUALIFICATION);
 	check_eqf(reason, EXIT_REASON_EPT_VIOLATION, "%s: EPT violation (48)", what);
 	check_eqf(q & 7, access, "%s: qualification bits 2:0 (access)", what);
 	check_eqf((q >> 3) & 7, perm, "%s: qualification bits 5:3 (permissions)", what);
 	check_eqf(q & (EPTQUAL_GLA_VALID | EPTQUAL_GLA_TRANSLATED),
 		  EPTQUAL_GLA_VALID | EPTQUAL_GLA_TRANSLATED, "%s: bits 7, 8 (final access)", what);
-	check_eqf(vmread(VMCS_GUEST_PHYSICAL_ADDRESS), gpa, "%s: guest-physical address", what);
-	check_eqf(vmread(VMCS_GUEST_LINEAR_ADDRESS), va, "%s: guest-linear address", what);
+	check_eqf(vmcs_read(VMCS_GUEST_PHYSICAL_ADDRESS), gpa, "%s: guest-physical address", what);
+	check_eqf(vmcs_read(VMCS_GUEST_LINEAR_ADDRESS), va, "%s: guest-linear address", what);
 }
 
 static void expect_vmcall(uint32_t reason, const char *what)
@@ -362,7 +262,7 @@ static void permissions(void)
 	expect_violation(r, EPTQUAL_WRITE, EPT_READ, gpa + 8, va + 8, "write to an R page");
 	/* The VMM grants write access and resumes: the write completes. */
 	*e |= EPT_WRITE;
-	check(invept(INVEPT_SINGLE_CONTEXT, eptp), "INVEPT single-context: VMsucceed");
+	check(invept_ok(INVEPT_SINGLE_CONTEXT, eptp), "INVEPT single-context: VMsucceed");
 	expect_vmcall(run_guest(), "write after INVEPT");
 	check_eq(*(uint64_t *)(host + 8), 0x2222, "the write reached the host page");
 	/* Fetch from a non-executable page; then execute-only (cap bit 0). */
@@ -372,13 +272,13 @@ static void permissions(void)
 	expect_violation(r, EPTQUAL_FETCH, EPT_READ | EPT_WRITE, gpa + 0x100, va + 0x100,
 			 "fetch from an RW page");
 	*e = (*e & ~(uint64_t)EPT_RWX) | EPT_EXEC;
-	invept(INVEPT_SINGLE_CONTEXT, eptp);
+	invept_ok(INVEPT_SINGLE_CONTEXT, eptp);
 	expect_vmcall(run_guest(), "fetch from an execute-only page");
 	check_eq(g_result, 42, "the guest ran code from the execute-only page");
 	r = guest_do(G_READ, va + 0x10, 0);
 	expect_violation(r, EPTQUAL_READ, EPT_EXEC, gpa + 0x10, va + 0x10, "read of an X page");
 	*e |= EPT_READ;
-	invept(INVEPT_SINGLE_CONTEXT, eptp);
+	invept_ok(INVEPT_SINGLE_CONTEXT, eptp);
 	expect_vmcall(run_guest(), "read after granting R");
 	/* Not present in the EPT (the guest maps it): the permission bits are 0. */
 	map_page(va + PAGE_4K * 7, gpa + PAGE_4K * 7, PTE_P | PTE_W);
@@ -403,17 +303,17 @@ static void paging_structure(bool ad)
 	pt[0] = (GPA_TEST + 9 * PAGE_4K) | PTE_P | PTE_W;
 	*pte_get(va, 2) = pt_gpa | PTE_P | PTE_W; /* the guest's PDE: guest-physical */
 	uint32_t r = guest_do(G_READ, va, 0);
-	uint64_t q = vmread(VMCS_EXIT_QUALIFICATION);
+	uint64_t q = vmcs_read(VMCS_EXIT_QUALIFICATION);
 	check_eq(r, EXIT_REASON_EPT_VIOLATION, "page-table access: EPT violation (48)");
 	check_eq(q & 7, ad ? EPTQUAL_WRITE : EPTQUAL_READ,
 		 "page-table access: bits 2:0 (a write with EPT A/D, SDM 30.3.5)");
 	check_eq((q >> 3) & 7, 0, "page-table access: bits 5:3 = 0 (not present)");
 	check_eq(q & (EPTQUAL_GLA_VALID | EPTQUAL_GLA_TRANSLATED), EPTQUAL_GLA_VALID,
 		 "page-table access: bit 7 = 1, bit 8 = 0");
-	check_eq(vmread(VMCS_GUEST_PHYSICAL_ADDRESS), pt_gpa,
+	check_eq(vmcs_read(VMCS_GUEST_PHYSICAL_ADDRESS), pt_gpa,
 		 "page-table access: guest-physical address of the PTE");
-	check_eq(vmread(VMCS_GUEST_LINEAR_ADDRESS), va, "page-table access: guest-linear address");
-	*ept_entry(pt_gpa, 1) = pa_of(pt) | EPT_RWX | EPT_WB;
+	check_eq(vmcs_read(VMCS_GUEST_LINEAR_ADDRESS), va, "page-table access: guest-linear address");
+	*ept_entry(pt_gpa, 1) = vmx_pa(pt) | EPT_RWX | EPT_WB;
 	expect_vmcall(run_guest(), "read after mapping the page table");
 	check_eq(g_result, 0x9999, "the walk used the page table the EPT maps");
 	check(pt[0] & PTE_A, "the guest's accessed flag is set in the EPT-mapped table");
@@ -426,10 +326,10 @@ static void misconfiguration(void)
 	uint64_t *e = test_page(2, EPT_WRITE, 0, NULL);
 	uint32_t r = guest_do(G_READ, VA_TEST + 2 * PAGE_4K + 0x18, 0);
 	check_eq(r, EXIT_REASON_EPT_MISCONFIG, "W-only EPT entry: EPT misconfiguration (49)");
-	check_eq(vmread(VMCS_GUEST_PHYSICAL_ADDRESS), GPA_TEST + 2 * PAGE_4K + 0x18,
+	check_eq(vmcs_read(VMCS_GUEST_PHYSICAL_ADDRESS), GPA_TEST + 2 * PAGE_4K + 0x18,
 		 "misconfiguration: guest-physical address");
 	*e |= EPT_READ;
-	invept(INVEPT_ALL_CONTEXT, 0);
+	invept_ok(INVEPT_ALL_CONTEXT, 0);
 	expect_vmcall(run_guest(), "read after fixing the entry");
 }
 
@@ -458,29 +358,29 @@ static void invalidation(bool vpid)
 	test_page(5, EPT_RWX, 0xbbbb, &b);
 	expect_vmcall(guest_do(G_READ, VA_TEST + 4 * PAGE_4K, 0), "read before remapping");
 	check_eq(g_result, 0xaaaa, "guest reads page A");
-	*e = pa_of(b) | EPT_RWX | EPT_WB;
-	check(invept(INVEPT_ALL_CONTEXT, 0), "INVEPT all-context: VMsucceed");
+	*e = vmx_pa(b) | EPT_RWX | EPT_WB;
+	check(invept_ok(INVEPT_ALL_CONTEXT, 0), "INVEPT all-context: VMsucceed");
 	expect_vmcall(guest_do(G_READ, VA_TEST + 4 * PAGE_4K, 0), "read after INVEPT");
 	check_eq(g_result, 0xbbbb, "after INVEPT the new EPT mapping is used");
 	if (!vpid)
 		return;
 	/* Back to page A, then change a guest page-table entry: VA 5 to guest-physical
 	 * page 4 (SDM 30.4.3.1: INVVPID invalidates the linear and combined mappings). */
-	*e = pa_of(a) | EPT_RWX | EPT_WB;
-	invept(INVEPT_ALL_CONTEXT, 0);
+	*e = vmx_pa(a) | EPT_RWX | EPT_WB;
+	invept_ok(INVEPT_ALL_CONTEXT, 0);
 	expect_vmcall(guest_do(G_READ, VA_TEST + 5 * PAGE_4K, 0), "read through VA 5");
 	check_eq(g_result, 0xbbbb, "VA 5 maps page B");
 	map_page(VA_TEST + 5 * PAGE_4K, GPA_TEST + 4 * PAGE_4K, PTE_P | PTE_W);
-	check(invvpid(INVVPID_INDIVIDUAL_ADDRESS, 1, VA_TEST + 5 * PAGE_4K),
+	check(invvpid_ok(INVVPID_INDIVIDUAL_ADDRESS, 1, VA_TEST + 5 * PAGE_4K),
 	      "INVVPID individual-address: VMsucceed");
 	expect_vmcall(guest_do(G_READ, VA_TEST + 5 * PAGE_4K, 0), "read after INVVPID");
 	check_eq(g_result, 0xaaaa, "after INVVPID individual-address the new mapping is used");
 	map_page(VA_TEST + 5 * PAGE_4K, GPA_TEST + 5 * PAGE_4K, PTE_P | PTE_W);
-	check(invvpid(INVVPID_SINGLE_CONTEXT, 1, 0), "INVVPID single-context: VMsucceed");
+	check(invvpid_ok(INVVPID_SINGLE_CONTEXT, 1, 0), "INVVPID single-context: VMsucceed");
 	expect_vmcall(guest_do(G_READ, VA_TEST + 5 * PAGE_4K, 0), "read after INVVPID 1");
 	check_eq(g_result, 0xbbbb, "after INVVPID single-context the new mapping is used");
-	check(invvpid(INVVPID_ALL_CONTEXT, 0, 0), "INVVPID all-context: VMsucceed");
-	check(invvpid(INVVPID_SINGLE_CONTEXT_RETAINING_GLOBALS, 1, 0),
+	check(invvpid_ok(INVVPID_ALL_CONTEXT, 0, 0), "INVVPID all-context: VMsucceed");
+	check(invvpid_ok(INVVPID_SINGLE_CONTEXT_RETAINING_GLOBALS, 1, 0),
 	      "INVVPID single-context-retaining-globals: VMsucceed");
 }
 
@@ -498,28 +398,19 @@ int main(void)
 	}
 	uint64_t cap = rdmsr(MSR_IA32_VMX_EPT_VPID_CAP);
 	check(cap & BIT(0), "IA32_VMX_EPT_VPID_CAP[0]: execute-only EPT pages");
-	uint32_t revision = (uint32_t)rdmsr(MSR_IA32_VMX_BASIC) & 0x7fffffff;
-	uint32_t *vmxon_region = alloc_page(), *vmcs = alloc_page();
-	vmxon_region[0] = revision;
-	vmcs[0] = revision;
-	write_cr0((read_cr0() | rdmsr(MSR_IA32_VMX_CR0_FIXED0)) & rdmsr(MSR_IA32_VMX_CR0_FIXED1));
-	write_cr4(((read_cr4() | rdmsr(MSR_IA32_VMX_CR4_FIXED0)) & rdmsr(MSR_IA32_VMX_CR4_FIXED1)) |
-		  CR4_VMXE);
-	uint64_t fc = rdmsr(MSR_IA32_FEATURE_CONTROL);
-	if (!(fc & FEATURE_CONTROL_LOCKED))
-		wrmsr(MSR_IA32_FEATURE_CONTROL,
-		      fc | FEATURE_CONTROL_LOCKED | FEATURE_CONTROL_VMX_OUTSIDE_SMX);
-	if (!vmxon(pa_of(vmxon_region))) {
+	uint32_t *vmxon_region = vmx_region(), *vmcs = vmx_region();
+	vmx_prepare();
+	if (vmxon(vmx_pa(vmxon_region)) != VMX_OK) {
 		check(false, "VMXON");
 		return 0;
 	}
 	ept_pml4 = alloc_page();
 	bool ad = cap & BIT(21);
-	eptp = pa_of(ept_pml4) | EPTP_MEMTYPE_WB | 3ull << EPTP_WALK_LENGTH_SHIFT |
+	eptp = vmx_pa(ept_pml4) | EPTP_MEMTYPE_WB | 3ull << EPTP_WALK_LENGTH_SHIFT |
 	       (ad ? EPTP_AD_ENABLE : 0);
 	ept_identity(cap);
 	bool vpid = proc2_cap & PROC2_ENABLE_VPID;
-	check(vmclear(pa_of(vmcs)) && vmptrld(pa_of(vmcs)), "VMCLEAR, VMPTRLD");
+	check(vmclear(vmx_pa(vmcs)) == VMX_OK && vmptrld(vmx_pa(vmcs)) == VMX_OK, "VMCLEAR, VMPTRLD");
 	setup_vmcs(PROC2_ENABLE_EPT | (vpid ? PROC2_ENABLE_VPID : 0), vpid ? 1 : 0,
 		   alloc_pages(4));
 	permissions();

@@ -14,13 +14,6 @@
  */
 #include "vmx_lib.h"
 
-enum { OK = VMX_OK, FAIL_INVALID = VMX_FAIL_INVALID, FAIL_VALID = VMX_FAIL_VALID };
-
-static uint64_t insn_error(void)
-{
-	return vmx_insn_error();
-}
-
 static void check_outcome(int got, int expected, const char *what)
 {
 	if (got == expected)
@@ -33,8 +26,8 @@ static void check_outcome(int got, int expected, const char *what)
 /* A VMfailValid with the given error number (SDM 32.4). */
 static void check_fail_valid(int got, uint64_t err, const char *what)
 {
-	check_outcome(got, FAIL_VALID, what);
-	check_eqf(insn_error(), err, "%s: VM-instruction error %lu", what, err);
+	check_outcome(got, VMX_FAIL_VALID, what);
+	check_eqf(vmx_insn_error(), err, "%s: VM-instruction error %lu", what, err);
 }
 
 /* --- what the processor offers (CPUID, App. A) ---------------------------------------- */
@@ -149,17 +142,17 @@ static bool enable_vmx(uint64_t vmxon_pa)
  * VMfailInvalid; in VMX root operation -> VMfail(15)). */
 static void test_vmxon(uint64_t vmxon_pa, uint32_t *vmxon_page)
 {
-	check_outcome(vmxon(vmxon_pa + 0x800), FAIL_INVALID, "VMXON misaligned pointer");
-	check_outcome(vmxon(vmxon_pa | (1ull << caps.maxphyaddr)), FAIL_INVALID,
+	check_outcome(vmxon(vmxon_pa + 0x800), VMX_FAIL_INVALID, "VMXON misaligned pointer");
+	check_outcome(vmxon(vmxon_pa | (1ull << caps.maxphyaddr)), VMX_FAIL_INVALID,
 		      "VMXON pointer beyond MAXPHYADDR");
 	vmxon_page[0] = caps.revision ^ 1;
-	check_outcome(vmxon(vmxon_pa), FAIL_INVALID, "VMXON wrong revision identifier");
+	check_outcome(vmxon(vmxon_pa), VMX_FAIL_INVALID, "VMXON wrong revision identifier");
 	vmxon_page[0] = caps.revision | BIT(31);
-	check_outcome(vmxon(vmxon_pa), FAIL_INVALID, "VMXON revision with bit 31 set");
+	check_outcome(vmxon(vmxon_pa), VMX_FAIL_INVALID, "VMXON revision with bit 31 set");
 	vmxon_page[0] = caps.revision;
-	check_outcome(vmxon(vmxon_pa), OK, "VMXON");
+	check_outcome(vmxon(vmxon_pa), VMX_OK, "VMXON");
 	check_eq(vmptrst(), ~0ull, "VMPTRST after VMXON: FFFFFFFF_FFFFFFFFH");
-	check_outcome(vmxon(vmxon_pa), FAIL_INVALID, "VMXON in root operation, no current VMCS");
+	check_outcome(vmxon(vmxon_pa), VMX_FAIL_INVALID, "VMXON in root operation, no current VMCS");
 }
 
 /* --- VMCS pointers (SDM 32.3 VMCLEAR, VMPTRLD, VMPTRST) ---------------------------------- */
@@ -167,11 +160,11 @@ static void test_vmxon(uint64_t vmxon_pa, uint32_t *vmxon_page)
 static void test_pointers(uint64_t vmxon_pa, uint64_t a, uint64_t b, uint32_t *b_page)
 {
 	/* Without a current VMCS every VMfail is VMfailInvalid. */
-	check_outcome(vmclear(a + 8), FAIL_INVALID, "VMCLEAR misaligned, no current VMCS");
-	check_outcome(vmptrld(vmxon_pa), FAIL_INVALID, "VMPTRLD VMXON pointer, no current VMCS");
-	check_outcome(vmclear(a), OK, "VMCLEAR A");
-	check_outcome(vmclear(b), OK, "VMCLEAR B");
-	check_outcome(vmptrld(a), OK, "VMPTRLD A");
+	check_outcome(vmclear(a + 8), VMX_FAIL_INVALID, "VMCLEAR misaligned, no current VMCS");
+	check_outcome(vmptrld(vmxon_pa), VMX_FAIL_INVALID, "VMPTRLD VMXON pointer, no current VMCS");
+	check_outcome(vmclear(a), VMX_OK, "VMCLEAR A");
+	check_outcome(vmclear(b), VMX_OK, "VMCLEAR B");
+	check_outcome(vmptrld(a), VMX_OK, "VMPTRLD A");
 	check_eq(vmptrst(), a, "VMPTRST = A");
 	/* With one, VMfailValid and the error number (SDM 32.4). */
 	check_fail_valid(vmxon(vmxon_pa), VMXERR_VMXON_IN_VMX_ROOT_OPERATION,
@@ -190,11 +183,11 @@ static void test_pointers(uint64_t vmxon_pa, uint64_t a, uint64_t b, uint32_t *b
 			 "VMPTRLD shadow-VMCS indicator without VMCS shadowing");
 	check_eq(vmptrst(), a, "failed VMPTRLDs keep A current");
 	b_page[0] = caps.revision;
-	check_outcome(vmptrld(b), OK, "VMPTRLD B");
+	check_outcome(vmptrld(b), VMX_OK, "VMPTRLD B");
 	check_eq(vmptrst(), b, "VMPTRST = B");
-	check_outcome(vmclear(b), OK, "VMCLEAR the current VMCS");
+	check_outcome(vmclear(b), VMX_OK, "VMCLEAR the current VMCS");
 	check_eq(vmptrst(), ~0ull, "VMCLEAR of the current VMCS makes it not current");
-	check_outcome(vmptrld(a), OK, "VMPTRLD A again");
+	check_outcome(vmptrld(a), VMX_OK, "VMPTRLD A again");
 }
 
 /* --- VMREAD, VMWRITE (SDM 32.3, 26.11.2) ------------------------------------------------ */
@@ -202,13 +195,13 @@ static void test_pointers(uint64_t vmxon_pa, uint64_t a, uint64_t b, uint32_t *b
 static void test_fields(void)
 {
 	uint64_t v, m;
-	check_outcome(vmwrite(VMCS_GUEST_RIP, 0xffff800012345678ull), OK, "VMWRITE guest RIP");
-	check_outcome(vmread(VMCS_GUEST_RIP, &v), OK, "VMREAD guest RIP");
+	check_outcome(vmwrite(VMCS_GUEST_RIP, 0xffff800012345678ull), VMX_OK, "VMWRITE guest RIP");
+	check_outcome(vmread(VMCS_GUEST_RIP, &v), VMX_OK, "VMREAD guest RIP");
 	check_eq(v, 0xffff800012345678ull, "guest RIP round trip");
-	check_outcome(vmread_mem(VMCS_GUEST_RIP, &m), OK, "VMREAD to memory");
+	check_outcome(vmread_mem(VMCS_GUEST_RIP, &m), VMX_OK, "VMREAD to memory");
 	check_eq(m, 0xffff800012345678ull, "VMREAD to memory value");
 	m = 0x2000;
-	check_outcome(vmwrite_mem(VMCS_GUEST_RSP, &m), OK, "VMWRITE from memory");
+	check_outcome(vmwrite_mem(VMCS_GUEST_RSP, &m), VMX_OK, "VMWRITE from memory");
 	vmread(VMCS_GUEST_RSP, &v);
 	check_eq(v, 0x2000, "VMWRITE from memory value");
 	/* A 16-bit field keeps 16 bits; a 32-bit field 32 (SDM 32.3 VMWRITE). */
@@ -237,7 +230,7 @@ static void test_fields(void)
 			 "VMWRITE encoding bit 31 set");
 	/* A read-only (VM-exit information) field: writable iff IA32_VMX_MISC[29]. */
 	if (caps.misc & BIT(29)) {
-		check_outcome(vmwrite(VMCS_VM_EXIT_REASON, 12), OK,
+		check_outcome(vmwrite(VMCS_VM_EXIT_REASON, 12), VMX_OK,
 			      "VMWRITE exit reason with IA32_VMX_MISC[29] = 1");
 		vmread(VMCS_VM_EXIT_REASON, &v);
 		check_eq(v, 12, "VMWRITE of a read-only field took effect");
@@ -258,7 +251,7 @@ static void test_inv(void)
 		check_fail_valid(invept(0, &d), VMXERR_INVALID_OPERAND_TO_INVEPT_INVVPID,
 				 "INVEPT type 0");
 		if (caps.ept_vpid & BIT(26))
-			check_outcome(invept(INVEPT_ALL_CONTEXT, &d), OK, "INVEPT all-context");
+			check_outcome(invept(INVEPT_ALL_CONTEXT, &d), VMX_OK, "INVEPT all-context");
 		if (caps.ept_vpid & BIT(25)) {
 			d.lo = 0x1000 | 0x1f00; /* reserved EPTP bits 11:8 */
 			check_fail_valid(invept(INVEPT_SINGLE_CONTEXT, &d),
@@ -280,7 +273,7 @@ static void test_inv(void)
 					 "INVVPID descriptor bits 63:16 set");
 		d.lo = 0;
 		if (caps.ept_vpid & BIT(42))
-			check_outcome(invvpid(INVVPID_ALL_CONTEXT, &d), OK, "INVVPID all-context");
+			check_outcome(invvpid(INVVPID_ALL_CONTEXT, &d), VMX_OK, "INVVPID all-context");
 		check_fail_valid(invvpid(4, &d), VMXERR_INVALID_OPERAND_TO_INVEPT_INVVPID,
 				 "INVVPID type 4");
 	} else {
@@ -350,7 +343,7 @@ static void test_leave(void)
 	if (caps.cr0_fixed0 & CR0_NE)
 		check_eq(fault_write_cr(0, read_cr0() & ~CR0_NE), 13,
 			 "MOV CR0 clearing a FIXED0 bit (NE) in VMX operation: #GP");
-	check_outcome(vmxoff(), OK, "VMXOFF");
+	check_outcome(vmxoff(), VMX_OK, "VMXOFF");
 	struct fault f;
 	if (!fault_try(&f)) {
 		vmxoff();

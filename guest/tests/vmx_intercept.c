@@ -11,10 +11,7 @@
  * Everything about the processor comes from CPUID and the IA32_VMX_* MSRs (App. A),
  * so the image runs bare on the silicon (--level 0) and on L0's VMX.
  */
-#include "cpu/vmx/vmx_arch.h"
-#include "rt.h"
-
-#define MSR_IA32_FEATURE_CONTROL 0x3a
+#include "vmx_lib.h"
 
 /* Instruction-information fields (SDM 29.2.x). */
 #define I_ASZ64 (2u << 7)
@@ -91,86 +88,14 @@ __asm__(".text\n"
 	"	mov %rdx, res_cr8(%rip)\n"
 	"g_end: hlt\n");
 
-/* Enter the guest (VMLAUNCH if !resume, else VMRESUME) and come back at the next VM
- * exit (0), or fail (1 VMfailInvalid, 2 VMfailValid). Callee-saved registers and
- * RFLAGS are kept on the host stack, whose pointer becomes HOST_RSP; the exit lands
- * on vmx_exit_stub (HOST_RIP), which restores them (SDM 29.5: RFLAGS is cleared and
- * only RSP/RIP come from the host-state area). */
-int vmx_run(int resume);
-void vmx_exit_stub(void);
-__asm__(".text\n"
-	".globl vmx_run\n"
-	"vmx_run:\n"
-	"	pushfq\n"
-	"	push %rbx; push %rbp; push %r12; push %r13; push %r14; push %r15\n"
-	"	mov $0x6c14, %eax\n" /* HOST_RSP */
-	"	vmwrite %rsp, %rax\n"
-	"	test %edi, %edi\n"
-	"	jnz 1f\n"
-	"	vmlaunch\n"
-	"	jmp 2f\n"
-	"1:	vmresume\n"
-	"2:	mov $1, %eax\n"
-	"	jc 3f\n"
-	"	mov $2, %eax\n"
-	"3:	pop %r15; pop %r14; pop %r13; pop %r12; pop %rbp; pop %rbx\n"
-	"	popfq\n"
-	"	ret\n"
-	".globl vmx_exit_stub\n"
-	"vmx_exit_stub:\n"
-	"	pop %r15; pop %r14; pop %r13; pop %r12; pop %rbp; pop %rbx\n"
-	"	popfq\n"
-	"	xor %eax, %eax\n"
-	"	ret\n");
-
-static uint64_t vmread(uint64_t enc)
-{
-	uint64_t v = 0;
-	__asm__ volatile("vmread %1, %0" : "=r"(v) : "r"(enc) : "cc");
-	return v;
-}
-
-static void vmwrite(uint64_t enc, uint64_t v)
-{
-	__asm__ volatile("vmwrite %1, %0" : : "r"(enc), "r"(v) : "cc", "memory");
-}
-
-static bool vmx_insn_ok(const char *what, uint64_t pa, int op)
-{
-	uint64_t f;
-	if (op == 0)
-		__asm__ volatile("vmxon %1; pushfq; popq %0" : "=r"(f) : "m"(pa) : "cc", "memory");
-	else if (op == 1)
-		__asm__ volatile("vmclear %1; pushfq; popq %0" : "=r"(f) : "m"(pa) : "cc", "memory");
-	else
-		__asm__ volatile("vmptrld %1; pushfq; popq %0" : "=r"(f) : "m"(pa) : "cc", "memory");
-	check(!(f & (FL_CF | FL_ZF)), what);
-	return !(f & (FL_CF | FL_ZF));
-}
-
-/* --- controls (App. A.3-A.5): must-be-1 bits from the low half, allowed-1 high ---- */
-
-static uint64_t basic;
-
-static uint32_t ctls_msr(uint32_t msr, uint32_t true_msr)
-{
-	return (basic & BIT(55)) ? true_msr : msr;
-}
-
-/* The control value with the wanted bits, or false if one is not allowed. */
-static bool adjust(uint32_t msr, uint32_t want, uint32_t *out, const char *name)
-{
-	uint64_t cap = rdmsr(msr);
-	uint32_t must1 = (uint32_t)cap, may1 = (uint32_t)(cap >> 32);
-	if (want & ~may1) {
-		skipf("control not supported", "%s: bits 0x%x", name, want & ~may1);
-		return false;
-	}
-	*out = want | must1;
-	return true;
-}
-
 /* --- VMX operation and the VMCS ----------------------------------------------------- */
+
+/* Into VMX operation with a current VMCS, each step a check (SDM 32.3). */
+static bool vmx_step(const char *what, int outcome)
+{
+	check(outcome == VMX_OK, what);
+	return outcome == VMX_OK;
+}
 
 static bool enter_vmx(void)
 {
@@ -178,98 +103,11 @@ static bool enter_vmx(void)
 		skip("vmx_intercept", "CPUID.1:ECX.VMX = 0");
 		return false;
 	}
-	basic = rdmsr(MSR_IA32_VMX_BASIC);
-	write_cr0((read_cr0() | rdmsr(MSR_IA32_VMX_CR0_FIXED0)) & rdmsr(MSR_IA32_VMX_CR0_FIXED1));
-	write_cr4((read_cr4() | rdmsr(MSR_IA32_VMX_CR4_FIXED0)) & rdmsr(MSR_IA32_VMX_CR4_FIXED1));
-	uint64_t fc = rdmsr(MSR_IA32_FEATURE_CONTROL);
-	if (!(fc & FEATURE_CONTROL_LOCKED))
-		wrmsr(MSR_IA32_FEATURE_CONTROL,
-		      fc | FEATURE_CONTROL_LOCKED | FEATURE_CONTROL_VMX_OUTSIDE_SMX);
-	uint32_t *vmxon = alloc_page(), *vmcs = alloc_page();
-	memset(vmxon, 0, 4096);
-	memset(vmcs, 0, 4096);
-	vmxon[0] = vmcs[0] = (uint32_t)basic & 0x7fffffff;
-	return vmx_insn_ok("VMXON", (uint64_t)(uintptr_t)vmxon, 0) &&
-	       vmx_insn_ok("VMCLEAR", (uint64_t)(uintptr_t)vmcs, 1) &&
-	       vmx_insn_ok("VMPTRLD", (uint64_t)(uintptr_t)vmcs, 2);
-}
-
-struct dtr { uint16_t limit; uint64_t base; } __attribute__((packed));
-
-static uint16_t sel_of(int n)
-{
-	uint16_t v = 0;
-	switch (n) {
-	case S_ES: __asm__ volatile("mov %%es, %0" : "=r"(v)); break;
-	case S_SS: __asm__ volatile("mov %%ss, %0" : "=r"(v)); break;
-	case S_DS: __asm__ volatile("mov %%ds, %0" : "=r"(v)); break;
-	case 4: __asm__ volatile("mov %%fs, %0" : "=r"(v)); break;
-	case 5: __asm__ volatile("mov %%gs, %0" : "=r"(v)); break;
-	default: __asm__ volatile("mov %%cs, %0" : "=r"(v)); break;
-	}
-	return v;
-}
-
-/* Host state: this kernel as it runs now (SDM 28.2.3 checks). */
-static void setup_host(void)
-{
-	struct dtr g, i;
-	__asm__ volatile("sgdt %0; sidt %1" : "=m"(g), "=m"(i));
-	vmwrite(VMCS_HOST_CR0, read_cr0());
-	vmwrite(VMCS_HOST_CR3, read_cr3());
-	vmwrite(VMCS_HOST_CR4, read_cr4());
-	for (int s = 0; s < 6; s++)
-		vmwrite(VMCS_HOST_ES_SELECTOR + 2 * s, sel_of(s) & 0xf8);
-	vmwrite(VMCS_HOST_TR_SELECTOR, str());
-	vmwrite(VMCS_HOST_FS_BASE, rdmsr(MSR_FS_BASE));
-	vmwrite(VMCS_HOST_GS_BASE, rdmsr(MSR_GS_BASE));
-	vmwrite(VMCS_HOST_TR_BASE, (uint64_t)(uintptr_t)&tss);
-	vmwrite(VMCS_HOST_GDTR_BASE, g.base);
-	vmwrite(VMCS_HOST_IDTR_BASE, i.base);
-	vmwrite(VMCS_HOST_IA32_SYSENTER_CS, rdmsr(MSR_SYSENTER_CS));
-	vmwrite(VMCS_HOST_IA32_SYSENTER_ESP, rdmsr(MSR_SYSENTER_ESP));
-	vmwrite(VMCS_HOST_IA32_SYSENTER_EIP, rdmsr(MSR_SYSENTER_EIP));
-	vmwrite(VMCS_HOST_RIP, (uint64_t)(uintptr_t)vmx_exit_stub);
-}
-
-static void guest_seg(int s, uint16_t sel, uint32_t ar, uint32_t limit, uint64_t base)
-{
-	vmwrite(VMCS_GUEST_ES_SELECTOR + 2 * s, sel);
-	vmwrite(VMCS_GUEST_ES_AR_BYTES + 2 * s, sel ? ar : 0x10000); /* null: unusable */
-	vmwrite(VMCS_GUEST_ES_LIMIT + 2 * s, limit);
-	vmwrite(VMCS_GUEST_ES_BASE + 2 * s, base);
-}
-
-/* Guest state: the same flat 64-bit world at CPL 0 (SDM 28.3.1 checks), on its own
- * stack, starting at g_start with interrupts off. */
-static void setup_guest(void)
-{
-	struct dtr g, i;
-	__asm__ volatile("sgdt %0; sidt %1" : "=m"(g), "=m"(i));
-	vmwrite(VMCS_GUEST_CR0, read_cr0());
-	vmwrite(VMCS_GUEST_CR3, read_cr3());
-	vmwrite(VMCS_GUEST_CR4, read_cr4());
-	vmwrite(VMCS_GUEST_DR7, 0x400);
-	guest_seg(S_CS, sel_of(S_CS), 0xa09b, 0xffffffff, 0); /* 64-bit code, P, S, ER-A */
-	for (int s = 0; s < 6; s++)
-		if (s != S_CS)
-			guest_seg(s, sel_of(s), 0xc093, 0xffffffff, 0); /* flat RW-A data */
-	vmwrite(VMCS_GUEST_FS_BASE, rdmsr(MSR_FS_BASE));
-	vmwrite(VMCS_GUEST_GS_BASE, rdmsr(MSR_GS_BASE));
-	vmwrite(VMCS_GUEST_LDTR_AR_BYTES, 0x10000);
-	uint64_t d = gdt[SEL_TSS >> 3];
-	vmwrite(VMCS_GUEST_TR_SELECTOR, SEL_TSS);
-	vmwrite(VMCS_GUEST_TR_AR_BYTES, 0x8b); /* busy 64-bit TSS, P */
-	vmwrite(VMCS_GUEST_TR_LIMIT, (d & 0xffff) | ((d >> 32) & 0xf0000));
-	vmwrite(VMCS_GUEST_TR_BASE, (uint64_t)(uintptr_t)&tss);
-	vmwrite(VMCS_GUEST_GDTR_BASE, g.base);
-	vmwrite(VMCS_GUEST_GDTR_LIMIT, g.limit);
-	vmwrite(VMCS_GUEST_IDTR_BASE, i.base);
-	vmwrite(VMCS_GUEST_IDTR_LIMIT, i.limit);
-	vmwrite(VMCS_GUEST_RSP, (uint64_t)(uintptr_t)alloc_page() + 4096);
-	vmwrite(VMCS_GUEST_RIP, (uint64_t)(uintptr_t)g_start);
-	vmwrite(VMCS_GUEST_RFLAGS, 2);
-	vmwrite(VMCS_VMCS_LINK_POINTER, ~0ull);
+	vmx_prepare();
+	uint32_t *vmcs = vmx_region();
+	return vmx_step("VMXON", vmxon(vmx_pa(vmx_region()))) &&
+	       vmx_step("VMCLEAR", vmclear(vmx_pa(vmcs))) &&
+	       vmx_step("VMPTRLD", vmptrld(vmx_pa(vmcs)));
 }
 
 /* The exiting controls under test. */
@@ -282,28 +120,24 @@ static bool setup_controls(void)
 			PROC_PAUSE_EXITING | PROC_TPR_SHADOW | PROC_SECONDARY_CONTROLS;
 	uint32_t want2 = PROC2_DESC_TABLE_EXITING | PROC2_ENABLE_RDTSCP |
 			 PROC2_WBINVD_EXITING | PROC2_ENABLE_INVPCID;
-	if (!adjust(ctls_msr(MSR_IA32_VMX_PINBASED_CTLS, MSR_IA32_VMX_TRUE_PINBASED_CTLS), 0,
-		    &pin, "pin") ||
-	    !adjust(ctls_msr(MSR_IA32_VMX_PROCBASED_CTLS, MSR_IA32_VMX_TRUE_PROCBASED_CTLS), want,
-		    &proc, "primary") ||
-	    !adjust(MSR_IA32_VMX_PROCBASED_CTLS2, want2, &proc2, "secondary") ||
-	    !adjust(ctls_msr(MSR_IA32_VMX_EXIT_CTLS, MSR_IA32_VMX_TRUE_EXIT_CTLS),
-		    EXIT_HOST_ADDR_SPACE_SIZE, &exit, "exit") ||
-	    !adjust(ctls_msr(MSR_IA32_VMX_ENTRY_CTLS, MSR_IA32_VMX_TRUE_ENTRY_CTLS),
-		    ENTRY_IA32E_MODE, &entry, "entry"))
+	if (!vmx_ctl_needed(MSR_IA32_VMX_PINBASED_CTLS, 0, &pin, "pin") ||
+	    !vmx_ctl_needed(MSR_IA32_VMX_PROCBASED_CTLS, want, &proc, "primary") ||
+	    !vmx_ctl_needed(MSR_IA32_VMX_PROCBASED_CTLS2, want2, &proc2, "secondary") ||
+	    !vmx_ctl_needed(MSR_IA32_VMX_EXIT_CTLS, EXIT_HOST_ADDR_SPACE_SIZE, &exit, "exit") ||
+	    !vmx_ctl_needed(MSR_IA32_VMX_ENTRY_CTLS, ENTRY_IA32E_MODE, &entry, "entry"))
 		return false;
-	vmwrite(VMCS_PIN_BASED_VM_EXEC_CONTROL, pin);
-	vmwrite(VMCS_CPU_BASED_VM_EXEC_CONTROL, proc);
-	vmwrite(VMCS_SECONDARY_VM_EXEC_CONTROL, proc2);
-	vmwrite(VMCS_VM_EXIT_CONTROLS, exit);
-	vmwrite(VMCS_VM_ENTRY_CONTROLS, entry);
-	vmwrite(VMCS_CR3_TARGET_COUNT, 0);
+	vmcs_write(VMCS_PIN_BASED_VM_EXEC_CONTROL, pin);
+	vmcs_write(VMCS_CPU_BASED_VM_EXEC_CONTROL, proc);
+	vmcs_write(VMCS_SECONDARY_VM_EXEC_CONTROL, proc2);
+	vmcs_write(VMCS_VM_EXIT_CONTROLS, exit);
+	vmcs_write(VMCS_VM_ENTRY_CONTROLS, entry);
+	vmcs_write(VMCS_CR3_TARGET_COUNT, 0);
 	/* CR0.TS and CR4.VMXE owned by the hypervisor: the guest reads TS = 1 and
 	 * VMXE = 0 (SDM 27.3). */
-	vmwrite(VMCS_CR0_GUEST_HOST_MASK, CR0_TS);
-	vmwrite(VMCS_CR0_READ_SHADOW, CR0_TS);
-	vmwrite(VMCS_CR4_GUEST_HOST_MASK, CR4_VMXE);
-	vmwrite(VMCS_CR4_READ_SHADOW, 0);
+	vmcs_write(VMCS_CR0_GUEST_HOST_MASK, CR0_TS);
+	vmcs_write(VMCS_CR0_READ_SHADOW, CR0_TS);
+	vmcs_write(VMCS_CR4_GUEST_HOST_MASK, CR4_VMXE);
+	vmcs_write(VMCS_CR4_READ_SHADOW, 0);
 	/* I/O bitmaps: port 80H only; MSR bitmaps: read EFER, write 10H (TSC). */
 	uint8_t *io = alloc_pages(2), *msr = alloc_page(), *vapic = alloc_page();
 	memset(io, 0, 8192);
@@ -313,11 +147,11 @@ static bool setup_controls(void)
 	msr[1024 + (0x80 >> 3)] |= 1 << (0x80 & 7);
 	msr[2048 + (0x10 >> 3)] |= 1 << (0x10 & 7);
 	vapic[0x80] = 0x20; /* VTPR 2 >= threshold 2 at entry (SDM 28.2.1.1) */
-	vmwrite(VMCS_IO_BITMAP_A, (uint64_t)(uintptr_t)io);
-	vmwrite(VMCS_IO_BITMAP_B, (uint64_t)(uintptr_t)io + 4096);
-	vmwrite(VMCS_MSR_BITMAP, (uint64_t)(uintptr_t)msr);
-	vmwrite(VMCS_VIRTUAL_APIC_PAGE_ADDR, (uint64_t)(uintptr_t)vapic);
-	vmwrite(VMCS_TPR_THRESHOLD, 2);
+	vmcs_write(VMCS_IO_BITMAP_A, (uint64_t)(uintptr_t)io);
+	vmcs_write(VMCS_IO_BITMAP_B, (uint64_t)(uintptr_t)io + 4096);
+	vmcs_write(VMCS_MSR_BITMAP, (uint64_t)(uintptr_t)msr);
+	vmcs_write(VMCS_VIRTUAL_APIC_PAGE_ADDR, (uint64_t)(uintptr_t)vapic);
+	vmcs_write(VMCS_TPR_THRESHOLD, 2);
 	return true;
 }
 
@@ -399,8 +233,8 @@ static const struct expect *expected(size_t *n)
 
 static bool check_exit(const struct expect *e)
 {
-	uint64_t reason = vmread(VMCS_VM_EXIT_REASON);
-	uint64_t rip = vmread(VMCS_GUEST_RIP);
+	uint64_t reason = vmcs_read(VMCS_VM_EXIT_REASON);
+	uint64_t rip = vmcs_read(VMCS_GUEST_RIP);
 	const char *want_rip = e->rip ? e->rip : e->at;
 	if (reason != e->reason) {
 		checkf(false, "%s: exit reason %lu (expected %u), guest RIP %lx (expected %lx)",
@@ -409,17 +243,17 @@ static bool check_exit(const struct expect *e)
 	}
 	check_eqf(rip, (uint64_t)(uintptr_t)want_rip, "%s: reason %u, guest RIP", e->name,
 		  e->reason);
-	check_eqf(vmread(VMCS_EXIT_QUALIFICATION), e->qual, "%s: exit qualification", e->name);
+	check_eqf(vmcs_read(VMCS_EXIT_QUALIFICATION), e->qual, "%s: exit qualification", e->name);
 	if (e->len)
-		check_eqf(vmread(VMCS_VM_EXIT_INSTRUCTION_LEN), e->len, "%s: instruction length",
+		check_eqf(vmcs_read(VMCS_VM_EXIT_INSTRUCTION_LEN), e->len, "%s: instruction length",
 			  e->name);
 	/* LGDT/LIDT/SGDT/SIDT bit 11 (operand size) is undefined in 64-bit mode. */
 	uint64_t undefined = e->reason == EXIT_REASON_GDTR_IDTR ? BIT(11) : 0;
 	if (e->info != ANY_INFO)
-		check_eqf(vmread(VMCS_VMX_INSTRUCTION_INFO) & ~undefined, e->info,
+		check_eqf(vmcs_read(VMCS_VMX_INSTRUCTION_INFO) & ~undefined, e->info,
 			  "%s: instruction information", e->name);
 	if (e->at == g_outs)
-		check_eqf(vmread(VMCS_GUEST_LINEAR_ADDRESS), (uint64_t)(uintptr_t)res_buf,
+		check_eqf(vmcs_read(VMCS_GUEST_LINEAR_ADDRESS), (uint64_t)(uintptr_t)res_buf,
 			  "%s: guest-linear address", e->name);
 	return true;
 }
@@ -428,21 +262,21 @@ static void run_guest(void)
 {
 	size_t n;
 	const struct expect *e = expected(&n);
-	int r = vmx_run(0);
+	int r = vmx_guest_run(VMX_LAUNCH);
 	for (size_t i = 0; i < n; i++) {
 		if (r != 0) {
 			checkf(false, "VM entry before %s: VMfail (%d), error %lu", e[i].name, r,
-			       vmread(VMCS_VM_INSTRUCTION_ERROR));
+			       vmcs_read(VMCS_VM_INSTRUCTION_ERROR));
 			return;
 		}
 		if (!check_exit(&e[i]))
 			return;
 		if (e[i].len)
-			vmwrite(VMCS_GUEST_RIP, vmread(VMCS_GUEST_RIP) + e[i].len);
+			vmcs_write(VMCS_GUEST_RIP, vmcs_read(VMCS_GUEST_RIP) + e[i].len);
 		else
-			vmwrite(VMCS_TPR_THRESHOLD, 0); /* else VM entry fails (SDM 28.2.1.1) */
+			vmcs_write(VMCS_TPR_THRESHOLD, 0); /* else VM entry fails (SDM 28.2.1.1) */
 		if (i + 1 < n)
-			r = vmx_run(1);
+			r = vmx_guest_run(VMX_RESUME);
 	}
 	/* SDM 27.3: what the guest read without exiting. */
 	check_eq(res_cr0 & CR0_TS, CR0_TS, "MOV from CR0: TS from the read shadow");
@@ -455,8 +289,9 @@ int main(void)
 {
 	if (!enter_vmx())
 		return 0;
-	setup_host();
-	setup_guest();
+	/* This kernel's own 64-bit world as host and guest, the guest at g_start. */
+	vmx_write_host_state();
+	vmx_write_guest_state((uint64_t)(uintptr_t)g_start, vmx_pa(alloc_page()) + 4096);
 	if (!setup_controls())
 		return 0;
 	run_guest();

@@ -36,34 +36,24 @@ static inline int vmx_outcome_of(uint64_t rflags)
 #define VMX_SET_ARITH "pushfq; orq $0x8d5, (%%rsp); popfq\n\t"
 #define VMX_GET_FLAGS "\n\tpushfq; popq %[f]"
 
-static inline int vmxon(uint64_t pa)
-{
-	uint64_t f;
-	__asm__ volatile(VMX_SET_ARITH "vmxon %[pa]" VMX_GET_FLAGS
-			 : [f] "=r"(f) : [pa] "m"(pa) : "cc", "memory");
-	return vmx_outcome_of(f);
-}
+/* VMXON, VMCLEAR, VMPTRLD: one m64 operand, the region's physical address. */
+#define VMX_M64_INSN(insn)                                                              \
+	static inline int insn(uint64_t pa)                                             \
+	{                                                                               \
+		uint64_t f;                                                             \
+		__asm__ volatile(VMX_SET_ARITH #insn " %[pa]" VMX_GET_FLAGS             \
+				 : [f] "=r"(f) : [pa] "m"(pa) : "cc", "memory");        \
+		return vmx_outcome_of(f);                                               \
+	}
+VMX_M64_INSN(vmxon)
+VMX_M64_INSN(vmclear)
+VMX_M64_INSN(vmptrld)
+#undef VMX_M64_INSN
 
 static inline int vmxoff(void)
 {
 	uint64_t f;
 	__asm__ volatile(VMX_SET_ARITH "vmxoff" VMX_GET_FLAGS : [f] "=r"(f) : : "cc", "memory");
-	return vmx_outcome_of(f);
-}
-
-static inline int vmclear(uint64_t pa)
-{
-	uint64_t f;
-	__asm__ volatile(VMX_SET_ARITH "vmclear %[pa]" VMX_GET_FLAGS
-			 : [f] "=r"(f) : [pa] "m"(pa) : "cc", "memory");
-	return vmx_outcome_of(f);
-}
-
-static inline int vmptrld(uint64_t pa)
-{
-	uint64_t f;
-	__asm__ volatile(VMX_SET_ARITH "vmptrld %[pa]" VMX_GET_FLAGS
-			 : [f] "=r"(f) : [pa] "m"(pa) : "cc", "memory");
 	return vmx_outcome_of(f);
 }
 
@@ -121,21 +111,18 @@ struct inv_desc {
 	uint64_t lo, hi;
 };
 
-static inline int invept(uint64_t type, const struct inv_desc *d)
-{
-	uint64_t f;
-	__asm__ volatile(VMX_SET_ARITH "invept %[d], %[t]" VMX_GET_FLAGS
-			 : [f] "=r"(f) : [t] "r"(type), [d] "m"(*d) : "cc", "memory");
-	return vmx_outcome_of(f);
-}
-
-static inline int invvpid(uint64_t type, const struct inv_desc *d)
-{
-	uint64_t f;
-	__asm__ volatile(VMX_SET_ARITH "invvpid %[d], %[t]" VMX_GET_FLAGS
-			 : [f] "=r"(f) : [t] "r"(type), [d] "m"(*d) : "cc", "memory");
-	return vmx_outcome_of(f);
-}
+/* INVEPT, INVVPID: the type in a register, the 128-bit descriptor in memory. */
+#define VMX_INV_INSN(insn)                                                              \
+	static inline int insn(uint64_t type, const struct inv_desc *d)                 \
+	{                                                                               \
+		uint64_t f;                                                             \
+		__asm__ volatile(VMX_SET_ARITH #insn " %[d], %[t]" VMX_GET_FLAGS        \
+				 : [f] "=r"(f) : [t] "r"(type), [d] "m"(*d) : "cc", "memory"); \
+		return vmx_outcome_of(f);                                               \
+	}
+VMX_INV_INSN(invept)
+VMX_INV_INSN(invvpid)
+#undef VMX_INV_INSN
 
 /* The VM-instruction error field (SDM 32.4) of the current VMCS. */
 static inline uint64_t vmx_insn_error(void)
@@ -188,6 +175,190 @@ static inline uint32_t *vmx_enter(void)
 	if (vmclear(vmx_pa(vmcs)) != VMX_OK || vmptrld(vmx_pa(vmcs)) != VMX_OK)
 		return NULL;
 	return vmcs;
+}
+
+/* --- the VMCS of a kernel that checks every access ----------------------------------- */
+
+/* VMREAD of a field this kernel knows exists: its value (0 if VMREAD fails). */
+static inline uint64_t vmcs_read(uint64_t enc)
+{
+	uint64_t v = 0;
+	vmread(enc, &v);
+	return v;
+}
+
+/* VMWRITE that must succeed; a failure is a failed check naming the field. */
+static inline void vmcs_write(uint64_t enc, uint64_t v)
+{
+	if (vmwrite(enc, v) != VMX_OK)
+		checkf(false, "VMWRITE %lx", enc);
+}
+
+/* --- controls from the capability MSRs (App. A.3-A.5) ------------------------------- */
+
+/* The capability MSR of the pin-based, primary processor-based, VM-exit or VM-entry
+ * controls: its TRUE form when IA32_VMX_BASIC[55] says it exists (App. A.1; each
+ * TRUE MSR is 0CH above the other). The secondary controls have no TRUE MSR. */
+static inline uint64_t vmx_ctl_cap(uint32_t msr)
+{
+	bool has_true = rdmsr(MSR_IA32_VMX_BASIC) & BIT(55);
+	if (has_true && msr != MSR_IA32_VMX_PROCBASED_CTLS2)
+		msr += MSR_IA32_VMX_TRUE_PINBASED_CTLS - MSR_IA32_VMX_PINBASED_CTLS;
+	return rdmsr(msr);
+}
+
+/* The control value: the must-be-1 bits (low half) plus want, or false if a wanted
+ * bit is not allowed-1 (high half). */
+static inline bool vmx_ctl_with(uint32_t msr, uint32_t want, uint32_t *out)
+{
+	uint64_t cap = vmx_ctl_cap(msr);
+	if (want & ~(uint32_t)(cap >> 32))
+		return false;
+	*out = (uint32_t)cap | want;
+	return true;
+}
+
+/* vmx_ctl_with() for a control the kernel cannot do without: a missing one is
+ * reported as a skip naming the controls (name) and the bits. */
+static inline bool vmx_ctl_needed(uint32_t msr, uint32_t want, uint32_t *out, const char *name)
+{
+	if (vmx_ctl_with(msr, want, out))
+		return true;
+	skipf("control not supported", "%s: bits 0x%x", name,
+	      want & ~(uint32_t)(vmx_ctl_cap(msr) >> 32));
+	return false;
+}
+
+/* --- entering the guest and coming back ---------------------------------------------- */
+
+enum vmx_guest_run_how { VMX_LAUNCH = 0, VMX_RESUME = 1, VMX_LAUNCH_AFTER_MOV_SS = 2 };
+
+/* Enter the guest and come back at its next VM exit (0), or VMfail (VMX_FAIL_INVALID,
+ * VMX_FAIL_VALID). how: VMLAUNCH, VMRESUME, or MOV SS then VMLAUNCH (events blocked by
+ * MOV SS, SDM 32.3). The host's callee-saved registers and RFLAGS stay on its stack,
+ * whose pointer becomes HOST_RSP; an exit lands on vmx_guest_exited (HOST_RIP), which
+ * restores them (SDM 29.5: only RSP and RIP come from the host-state area). The
+ * guest's general-purpose registers are not saved. */
+int vmx_guest_run(int how);
+void vmx_guest_exited(void);
+__asm__(".text\n"
+	".globl vmx_guest_run\n"
+	"vmx_guest_run:\n"
+	"	pushfq\n"
+	"	push %rbx; push %rbp; push %r12; push %r13; push %r14; push %r15\n"
+	"	mov $0x6c14, %eax\n" /* VMCS_HOST_RSP */
+	"	vmwrite %rsp, %rax\n"
+	"	cmp $1, %edi\n"
+	"	je 1f\n"
+	"	jg 4f\n"
+	"	vmlaunch\n"
+	"	jmp 2f\n"
+	"1:	vmresume\n"
+	"	jmp 2f\n"
+	"4:	mov %ss, %ax\n"
+	"	mov %ax, %ss\n"
+	"	vmlaunch\n"
+	"2:	mov $1, %eax\n"
+	"	jc 3f\n"
+	"	mov $2, %eax\n"
+	"3:	pop %r15; pop %r14; pop %r13; pop %r12; pop %rbp; pop %rbx\n"
+	"	popfq\n"
+	"	ret\n"
+	".globl vmx_guest_exited\n"
+	"vmx_guest_exited:\n"
+	"	pop %r15; pop %r14; pop %r13; pop %r12; pop %rbp; pop %rbx\n"
+	"	popfq\n"
+	"	xor %eax, %eax\n"
+	"	ret\n");
+
+/* --- host and guest state: this kernel as it runs (SDM 28.2.2-28.2.4, 28.3.1) ------- */
+
+enum vmx_seg { VMX_ES, VMX_CS, VMX_SS, VMX_DS, VMX_FS, VMX_GS }; /* App. B order */
+
+struct vmx_dtr {
+	uint16_t limit;
+	uint64_t base;
+} __attribute__((packed));
+
+/* The selector this kernel has in segment register s. */
+static inline uint16_t vmx_selector(int s)
+{
+	uint16_t v = 0;
+	switch (s) {
+	case VMX_ES: __asm__ volatile("mov %%es, %0" : "=r"(v)); break;
+	case VMX_SS: __asm__ volatile("mov %%ss, %0" : "=r"(v)); break;
+	case VMX_DS: __asm__ volatile("mov %%ds, %0" : "=r"(v)); break;
+	case VMX_FS: __asm__ volatile("mov %%fs, %0" : "=r"(v)); break;
+	case VMX_GS: __asm__ volatile("mov %%gs, %0" : "=r"(v)); break;
+	default: __asm__ volatile("mov %%cs, %0" : "=r"(v)); break;
+	}
+	return v;
+}
+
+/* Host state: this kernel's 64-bit world, exits landing on vmx_guest_exited (SDM
+ * 28.2.2, 28.2.3). The exit controls need "host address-space size". */
+static inline void vmx_write_host_state(void)
+{
+	struct vmx_dtr g, i;
+	__asm__ volatile("sgdt %0; sidt %1" : "=m"(g), "=m"(i));
+	vmcs_write(VMCS_HOST_CR0, read_cr0());
+	vmcs_write(VMCS_HOST_CR3, read_cr3());
+	vmcs_write(VMCS_HOST_CR4, read_cr4());
+	for (int s = VMX_ES; s <= VMX_GS; s++)
+		vmcs_write(VMCS_HOST_ES_SELECTOR + 2 * s, vmx_selector(s) & 0xf8);
+	vmcs_write(VMCS_HOST_TR_SELECTOR, str());
+	vmcs_write(VMCS_HOST_FS_BASE, rdmsr(MSR_FS_BASE));
+	vmcs_write(VMCS_HOST_GS_BASE, rdmsr(MSR_GS_BASE));
+	vmcs_write(VMCS_HOST_TR_BASE, vmx_pa(&tss));
+	vmcs_write(VMCS_HOST_GDTR_BASE, g.base);
+	vmcs_write(VMCS_HOST_IDTR_BASE, i.base);
+	vmcs_write(VMCS_HOST_IA32_SYSENTER_CS, rdmsr(MSR_SYSENTER_CS));
+	vmcs_write(VMCS_HOST_IA32_SYSENTER_ESP, rdmsr(MSR_SYSENTER_ESP));
+	vmcs_write(VMCS_HOST_IA32_SYSENTER_EIP, rdmsr(MSR_SYSENTER_EIP));
+	vmcs_write(VMCS_HOST_IA32_EFER, rdmsr(MSR_EFER));
+	vmcs_write(VMCS_HOST_RIP, (uint64_t)(uintptr_t)vmx_guest_exited);
+}
+
+/* Guest state: the same flat 64-bit world at CPL 0 (SDM 28.3.1), active, nothing
+ * blocked, starting at rip on the stack rsp with RFLAGS = 2 (IF = 0). The entry
+ * controls need "IA-32e mode guest". */
+static inline void vmx_write_guest_state(uint64_t rip, uint64_t rsp)
+{
+	struct vmx_dtr g, i;
+	__asm__ volatile("sgdt %0; sidt %1" : "=m"(g), "=m"(i));
+	vmcs_write(VMCS_GUEST_CR0, read_cr0());
+	vmcs_write(VMCS_GUEST_CR3, read_cr3());
+	vmcs_write(VMCS_GUEST_CR4, read_cr4());
+	vmcs_write(VMCS_GUEST_DR7, 0x400);
+	for (int s = VMX_ES; s <= VMX_GS; s++) {
+		uint16_t sel = vmx_selector(s);
+		uint32_t ar = s == VMX_CS ? 0xa09b  /* 64-bit code, P, S, execute/read, accessed */
+					  : 0xc093; /* flat read/write data, accessed */
+		vmcs_write(VMCS_GUEST_ES_SELECTOR + 2 * s, sel);
+		vmcs_write(VMCS_GUEST_ES_AR_BYTES + 2 * s, sel ? ar : 0x10000); /* null: unusable */
+		vmcs_write(VMCS_GUEST_ES_LIMIT + 2 * s, 0xffffffff);
+		vmcs_write(VMCS_GUEST_ES_BASE + 2 * s, 0);
+	}
+	vmcs_write(VMCS_GUEST_FS_BASE, rdmsr(MSR_FS_BASE));
+	vmcs_write(VMCS_GUEST_GS_BASE, rdmsr(MSR_GS_BASE));
+	vmcs_write(VMCS_GUEST_LDTR_SELECTOR, 0);
+	vmcs_write(VMCS_GUEST_LDTR_AR_BYTES, 0x10000);
+	uint64_t d = gdt[SEL_TSS >> 3];
+	vmcs_write(VMCS_GUEST_TR_SELECTOR, SEL_TSS);
+	vmcs_write(VMCS_GUEST_TR_AR_BYTES, 0x8b); /* busy 64-bit TSS, P */
+	vmcs_write(VMCS_GUEST_TR_LIMIT, (d & 0xffff) | ((d >> 32) & 0xf0000));
+	vmcs_write(VMCS_GUEST_TR_BASE, vmx_pa(&tss));
+	vmcs_write(VMCS_GUEST_GDTR_BASE, g.base);
+	vmcs_write(VMCS_GUEST_GDTR_LIMIT, g.limit);
+	vmcs_write(VMCS_GUEST_IDTR_BASE, i.base);
+	vmcs_write(VMCS_GUEST_IDTR_LIMIT, i.limit);
+	vmcs_write(VMCS_GUEST_RSP, rsp);
+	vmcs_write(VMCS_GUEST_RIP, rip);
+	vmcs_write(VMCS_GUEST_RFLAGS, 2);
+	vmcs_write(VMCS_GUEST_INTERRUPTIBILITY_INFO, 0);
+	vmcs_write(VMCS_GUEST_ACTIVITY_STATE, 0);
+	vmcs_write(VMCS_GUEST_PENDING_DBG_EXCEPTIONS, 0);
+	vmcs_write(VMCS_VMCS_LINK_POINTER, ~0ull);
 }
 
 #endif

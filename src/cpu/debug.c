@@ -23,6 +23,7 @@
 #include "cpu/debug.h"
 
 #include "cpu/sys.h"
+#include "cpu/vmx/vmx_internal.h"
 
 /* DR7 R/Wn encodings (SDM 18.2.4). */
 enum { RW_EXEC = 0, RW_WRITE = 1, RW_IO = 2, RW_RW = 3 };
@@ -166,6 +167,8 @@ static void note_trap(struct cpu *cpu, uint32_t bits)
 
 _Noreturn void debug_fault(struct cpu *cpu, uint32_t dr6, bool rf)
 {
+	if (unlikely(cpu->vmx.non_root))
+		vmx_debug_exit_check(cpu, dr6, rf); /* SDM 27.2.1: a #DB exit leaves DR6 */
 	report(cpu, dr6);
 	/* SDM 18.3.1.1: fault-class #DBs other than instruction breakpoints push RF = 1.
 	 * The instruction does not complete, so RF is set now and the delivery pushes it
@@ -181,6 +184,8 @@ void debug_deliver_trap(struct cpu *cpu, uint32_t extra)
 	uint32_t bits = cpu->dbg.hits | cpu->dbg.pending | extra;
 	cpu->dbg.hits = cpu->dbg.pending = 0;
 	cpu->events &= ~CPU_EV_DBTRAP;
+	if (unlikely(cpu->vmx.non_root))
+		vmx_debug_exit_check(cpu, bits, false); /* SDM 27.2.1: DR6 left alone */
 	report(cpu, bits);
 	cpu->dr[7] &= ~DR7_GD;
 	cpu_deliver_event(cpu, EXC_DB, EVENT_HW_EXCEPTION, NO_ERROR_CODE);

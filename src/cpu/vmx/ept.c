@@ -17,15 +17,6 @@
 #define EPT_PERM_MASK (EPT_READ | EPT_WRITE | EPT_EXEC)
 #define EPT_LEVELS 4
 
-/* SDM 28.2.1.1: the EPTP checks of VM entry with "enable EPT" = 1. The rule is
- * derived once from IA32_VMX_EPT_VPID_CAP in vmx_caps.c (vmx_eptp_valid: UC or WB,
- * a 4-level walk, A/D flags, bits 11:7 and 63:MAXPHYADDR); this is its name on the
- * EPT side. */
-bool ept_eptp_valid(uint64_t eptp)
-{
-	return vmx_eptp_valid(eptp);
-}
-
 /* SDM 30.3.2 Tables 30-1 to 30-6: reserved bits of a present entry at level (4 =
  * PML4E ... 1 = PTE). Bits 51:MAXPHYADDR everywhere; 7:3 in a PML4E; 6:3 in an entry
  * that references a table; the address bits below the page's alignment in a PDPTE

@@ -27,10 +27,11 @@
  * exiting", else delivered); interrupt window (7); external interrupts (exit 1 with
  * "external-interrupt exiting", else delivered).
  *
- * Not implemented (documented limits): a #DB exit finds DR6 already updated by
- * debug.c (the SDM leaves DR6 unchanged and reports the bits in the qualification
- * only); SMIs are dropped as in root operation; the shutdown activity state (not
- * offered in IA32_VMX_MISC).
+ * #DB exits are taken by debug.c before it writes DR6 (vmx_debug_exit_check).
+ *
+ * Not implemented (documented limits): INT1 with #DB in the bitmap exits after
+ * debug.c reported held conditions in DR6; SMIs are dropped as in root operation;
+ * the shutdown activity state (not offered in IA32_VMX_MISC).
  */
 #include "cpu/debug.h"
 #include "cpu/sys.h"
@@ -91,6 +92,23 @@ static noreturn void exception_exit(struct cpu *cpu, int vector, unsigned type, 
 	vmx_exit_unwind(cpu, &info);
 }
 
+void vmx_debug_exit_check(struct cpu *cpu, uint32_t dr6, bool rf)
+{
+	if ((cpu->vmx.vectoring_info & INTR_INFO_VALID) || !bitmap_selects(cpu, EXC_DB, 0))
+		return;
+	/* SDM 27.2.1: DR6 and DR7 are left alone; the conditions go to the exit
+	 * qualification (SDM 29.2.1 Table 29-1: B0-B3, BD, BS). */
+	struct vmx_exit_info info = {
+		.reason = EXIT_REASON_EXCEPTION_NMI,
+		.qualification = dr6 & (DR6_BMASK | DR6_BD | DR6_BS),
+		.intr_info = EXC_DB | INTR_TYPE_HW_EXCEPTION << INTR_INFO_TYPE_SHIFT | INTR_INFO_VALID,
+	};
+	if (rf) /* a fault-class #DB other than an instruction breakpoint (SDM 29.3.3) */
+		cpu->rflags |= RFLAGS_RF;
+	cpu->delivering = -1;
+	vmx_exit_unwind(cpu, &info);
+}
+
 void vmx_exception_exit_check(struct cpu *cpu, int vector, uint32_t err, bool direct)
 {
 	if (!bitmap_selects(cpu, vector, err))
@@ -113,6 +131,11 @@ void vmx_event_delivery(struct cpu *cpu, int vector, enum event_type type, uint3
 	    bitmap_selects(cpu, vector, err))
 		exception_exit(cpu, vector, (unsigned)type, err);
 	cpu->vmx.iret_unblocking = false; /* an IRET fault delivered, not an exit */
+	/* With virtual NMIs an NMI delivered here is an injected one: virtual-NMI
+	 * blocking holds from the start of its delivery, so an exit during it saves
+	 * the blocking (SDM 29.1). */
+	if (type == EVENT_NMI && (cpu->vmx.ctl.pin & PIN_VIRTUAL_NMIS))
+		cpu->vmx.virtual_nmi_blocked = true;
 	/* SDM 29.2.4: from here until delivery completes, an exit reports this event. */
 	bool code;
 	cpu->vmx.vectoring_info = event_info(cpu, vector, (unsigned)type, err, &code);
@@ -290,9 +313,19 @@ static bool boundary_exit(struct cpu *cpu, uint32_t reason, uint64_t qualificati
 	return true;
 }
 
-/* SDM 27.2 (INIT signals, Start-up IPIs): INIT always exits; a SIPI exits in the
- * wait-for-SIPI state with its vector as qualification (Table 29-? "SIPI": bits 7:0)
- * and is dropped otherwise. */
+/* An event was delivered through the guest IDT at this boundary. With MTF that can
+ * only be the first boundary after entry (later, the MTF exit comes first), and an
+ * MTF exit is then pending right after the delivery (SDM 27.5.2). */
+static bool delivered(struct cpu *cpu)
+{
+	if (cpu->vmx.non_root && (cpu->vmx.ctl.proc & PROC_MONITOR_TRAP_FLAG))
+		return boundary_exit(cpu, EXIT_REASON_MONITOR_TRAP_FLAG, 0, 0);
+	return true;
+}
+
+/* SDM 27.2 (INIT signals, Start-up IPIs): INIT always exits (qualification 0); a
+ * SIPI exits in the wait-for-SIPI state with its vector in qualification bits 7:0
+ * (SDM 29.2.1) and is dropped otherwise. */
 static bool init_sipi(struct cpu *cpu, uint32_t ev)
 {
 	if (ev & CPU_EV_INIT) {
@@ -346,7 +379,7 @@ static bool nmi_event(struct cpu *cpu, bool shadow)
 	cpu->events &= ~CPU_EV_NMI;
 	cpu->halted = false; /* SDM Vol.2 HLT: an NMI resumes execution */
 	cpu_deliver_event(cpu, EXC_NMI, EVENT_NMI, NO_ERROR_CODE);
-	return true;
+	return delivered(cpu);
 }
 
 /* A maskable interrupt (SDM 27.2.1 "external-interrupt exiting"): exits whatever
@@ -371,7 +404,7 @@ static bool intr_event(struct cpu *cpu)
 					     INTR_INFO_VALID);
 	cpu->halted = false;
 	cpu_deliver_event(cpu, vector, EVENT_EXTERNAL, NO_ERROR_CODE);
-	return true;
+	return delivered(cpu);
 }
 
 /* NMI, the windows and interrupts, in priority order (see the top of the file). */
@@ -416,7 +449,7 @@ bool vmx_handle_events(struct cpu *cpu)
 	 * more instruction by MOV SS (SDM 6.8.3). Delivery may exit (bitmap). */
 	if ((ev & CPU_EV_DBTRAP) && !movss) {
 		debug_deliver_trap(cpu, 0);
-		return true;
+		return delivered(cpu);
 	}
 	if (preempt_expired(cpu))
 		return boundary_exit(cpu, EXIT_REASON_PREEMPTION_TIMER, 0, 0);

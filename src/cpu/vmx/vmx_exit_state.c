@@ -6,9 +6,8 @@
  * to and from the VMCS unconverted.
  *
  * Not implemented (documented limits): the guest PDPTEs are not saved (they are only
- * defined with EPT and PAE paging: "ept" owns that state); RFLAGS.RF is saved as
- * the CPU holds it, except that fault-class exceptions and exits during delivery of
- * one save RF = 1 (SDM 29.3.3).
+ * defined with EPT and PAE paging: "ept" owns that state); RF for task-switch exits
+ * is saved as the CPU holds it (SDM 29.3.3 wants the old TSS's image).
  */
 #include "cpu/debug.h"
 #include "cpu/msr.h"
@@ -70,17 +69,25 @@ static bool fault_class(unsigned vector)
 	       vector != EXC_OF && vector != EXC_DF && vector != EXC_MC;
 }
 
-/* SDM 29.3.3: RF as the interrupted event would have pushed it: 1 for an exit
- * during delivery of a fault-class hardware exception. (An exception exit sets it
- * itself before exiting, vmx_events.c.) */
-static uint64_t saved_rflags(struct cpu *cpu)
+/* SDM 29.3.3: RF as the interrupted event would have pushed it during delivery (1
+ * for a fault-class hardware exception); 1 for APIC-access exits, EPT violations and
+ * misconfigurations outside delivery; RF as it is otherwise (0 for instruction
+ * exits: the run loop clears RF as an instruction starts). An exception exit sets it
+ * itself before exiting (vmx_events.c). */
+static uint64_t saved_rflags(struct cpu *cpu, const struct vmx_exit_info *info)
 {
 	uint64_t f = cpu_get_rflags(cpu);
 	uint32_t vec = cpu->vmx.vectoring_info;
-	if ((vec & INTR_INFO_VALID) &&
-	    ((vec & INTR_INFO_TYPE_MASK) >> INTR_INFO_TYPE_SHIFT) == INTR_TYPE_HW_EXCEPTION &&
-	    fault_class(vec & INTR_INFO_VECTOR_MASK))
+	uint32_t basic = info->reason & 0xFFFF;
+	if (vec & INTR_INFO_VALID) {
+		if (((vec & INTR_INFO_TYPE_MASK) >> INTR_INFO_TYPE_SHIFT) ==
+			    INTR_TYPE_HW_EXCEPTION &&
+		    fault_class(vec & INTR_INFO_VECTOR_MASK))
+			f |= RFLAGS_RF;
+	} else if (basic == EXIT_REASON_EPT_VIOLATION || basic == EXIT_REASON_EPT_MISCONFIG ||
+		   basic == EXIT_REASON_APIC_ACCESS) {
 		f |= RFLAGS_RF;
+	}
 	return f;
 }
 
@@ -142,14 +149,13 @@ static void save_non_register(struct cpu *cpu, struct vmcs *v, uint32_t exit_ctl
 void vmx_save_guest_state_at(struct cpu *cpu, struct vmcs *v, const struct vmx_exit_info *info,
 			     bool in_insn)
 {
-	(void)info;
 	uint32_t exit_ctl = (uint32_t)VMCS_GET(v, VM_EXIT_CONTROLS);
 	save_registers(cpu, v, exit_ctl);
 	/* SDM 29.3.3: RIP is the instruction for fault-like exits and the next one for
 	 * trap-like exits; the caller left cpu->rip accordingly. */
 	VMCS_SET(v, GUEST_RIP, cpu->rip);
 	VMCS_SET(v, GUEST_RSP, cpu->gpr[RSP]);
-	VMCS_SET(v, GUEST_RFLAGS, saved_rflags(cpu));
+	VMCS_SET(v, GUEST_RFLAGS, saved_rflags(cpu, info));
 	save_non_register(cpu, v, exit_ctl, in_insn);
 }
 

@@ -127,7 +127,7 @@ static inline bool vmx_init_blocked(const struct cpu *cpu)
 
 /* --- capabilities (vmx_caps.c) ----------------------------------------------------- */
 
-/* An EPTP that VM entry with "enable EPT" would accept (SDM 28.2.1.1, from
+/* An EPTP that VM entry with "enable EPT" would accept (SDM 28.2.1.1, derived from
  * IA32_VMX_EPT_VPID_CAP); INVEPT single-context uses the same rule (SDM 32.3). */
 bool vmx_eptp_valid(uint64_t eptp);
 
@@ -145,10 +145,6 @@ void ept_invalidate(struct cpu *cpu, int type, uint64_t eptp);
 void vpid_invalidate(struct cpu *cpu, int type, uint16_t vpid, uint64_t gla);
 
 /* --- EPT and the TLB across VM entries and exits ("ept": ept.c, vmx_tlb.c) ---------- */
-
-/* An EPTP that this silicon accepts (SDM 28.2.1.1 "enable EPT" checks): the same
- * rule as vmx_eptp_valid() above (vmx_caps.c, derived from IA32_VMX_EPT_VPID_CAP). */
-bool ept_eptp_valid(uint64_t eptp);
 
 /*
  * VM entry calls this after loading the guest state and setting vmx.non_root and
@@ -254,6 +250,9 @@ void vmx_event_delivery(struct cpu *cpu, int vector, enum event_type type, uint3
  * selects this exception (SDM 27.2.1). direct: a #DF made of two exceptions, which
  * does not report IDT-vectoring information (SDM 29.2.4). */
 void vmx_exception_exit_check(struct cpu *cpu, int vector, uint32_t err, bool direct);
+/* debug.c, before it writes DR6 for a #DB (dr6: the conditions; rf: a fault-class
+ * #DB that pushes RF = 1): exit instead if the exception bitmap selects #DB. */
+void vmx_debug_exit_check(struct cpu *cpu, uint32_t dr6, bool rf);
 /* exec_IRET() in non-root operation, before anything can fault: note whether NMIs
  * (virtual NMIs) are blocked, for bit 12 of an exit caused by one of its faults. */
 void vmx_iret_begin(struct cpu *cpu);

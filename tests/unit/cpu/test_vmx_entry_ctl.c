@@ -11,8 +11,7 @@
 /* A fresh, valid VMCS (every field zero, then the harness's guest). */
 static void reset(void)
 {
-	memset(V->field, 0, sizeof(V->field));
-	V->launch_state = VMCS_STATE_CLEAR;
+	vmcs_clear_fields();
 	C->vmx.non_root = false;
 	vmcs_setup_guest64();
 }

@@ -13,8 +13,7 @@ enum { G64, G32, G32PAE, GREAL };
 
 static void reset_as(int kind)
 {
-	memset(V->field, 0, sizeof(V->field));
-	V->launch_state = VMCS_STATE_CLEAR;
+	vmcs_clear_fields();
 	C->vmx.non_root = false;
 	switch (kind) {
 	case G64: vmcs_setup_guest64(); break;

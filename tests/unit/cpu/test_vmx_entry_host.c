@@ -11,36 +11,13 @@
 
 #include "cpu/vmx/vmx_entry.h"
 
-/* The harness's own 64-bit state as the host-state area. */
-static void setup_host64(void)
-{
-	vw(VMCS_HOST_CR0, C->cr0 | CR0_NE);
-	vw(VMCS_HOST_CR3, C->cr3);
-	vw(VMCS_HOST_CR4, C->cr4 | CR4_VMXE);
-	vw(VMCS_HOST_CS_SELECTOR, SEL_CODE64);
-	vw(VMCS_HOST_SS_SELECTOR, SEL_DATA32);
-	vw(VMCS_HOST_DS_SELECTOR, SEL_DATA32);
-	vw(VMCS_HOST_ES_SELECTOR, SEL_DATA32);
-	vw(VMCS_HOST_FS_SELECTOR, 0);
-	vw(VMCS_HOST_GS_SELECTOR, 0);
-	vw(VMCS_HOST_TR_SELECTOR, SEL_TSS);
-	vw(VMCS_HOST_TR_BASE, TSS_BASE);
-	vw(VMCS_HOST_GDTR_BASE, GDT_BASE);
-	vw(VMCS_HOST_IDTR_BASE, IDT_BASE);
-	vw(VMCS_HOST_RSP, KSTACK_TOP);
-	vw(VMCS_HOST_RIP, CODE_BASE + 0x100);
-	vw(VMCS_HOST_IA32_EFER, C->efer);
-	vw(VMCS_HOST_IA32_PAT, 0x0007040600070406ULL);
-}
-
 static void reset(void)
 {
-	memset(V->field, 0, sizeof(V->field));
-	V->launch_state = VMCS_STATE_CLEAR;
+	vmcs_clear_fields();
 	C->vmx.host = VMX_HOST_NATIVE; /* for vw()/vr() */
 	C->vmx.non_root = false;
 	vmcs_setup_guest64();
-	setup_host64();
+	vmcs_setup_host64(KSTACK_TOP, CODE_BASE + 0x100);
 }
 
 /* VM entry by a software VMM; the harness's VMREAD/VMWRITE are native. */

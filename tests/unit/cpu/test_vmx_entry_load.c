@@ -15,8 +15,7 @@
 
 static void reset(void)
 {
-	memset(V->field, 0, sizeof(V->field));
-	V->launch_state = VMCS_STATE_CLEAR;
+	vmcs_clear_fields();
 	C->vmx.non_root = false;
 	C->halted = C->wait_for_sipi = false;
 	vmcs_setup_guest64();
@@ -27,11 +26,7 @@ static void reset(void)
 
 static void enter(int line)
 {
-	enum vmx_result r = vmx_vmentry(C, true);
-	if (r != VMX_SUCCEED || !C->vmx.non_root)
-		fprintf(stderr, "line %d: entry failed: %s\n", line,
-			C->vmx.entry_failed_check ? C->vmx.entry_failed_check : "-");
-	CHECK_EQ(r, VMX_SUCCEED);
+	vmx_entry_succeeds(line);
 	CHECK(C->vmx.non_root);
 }
 #define ENTER() enter(__LINE__)
@@ -144,8 +139,7 @@ static void test_efer_from_control(void)
  * without EPT, from the guest PDPTE fields with EPT. */
 static void test_load_32(void)
 {
-	memset(V->field, 0, sizeof(V->field));
-	V->launch_state = VMCS_STATE_CLEAR;
+	vmcs_clear_fields();
 	C->vmx.non_root = false;
 	vmcs_setup_guest32(true);
 	B.ram[CODE_BASE] = 0xF4;
@@ -176,8 +170,7 @@ static void test_load_32(void)
 /* A real-mode guest with "unrestricted guest" runs its HLT too. */
 static void test_load_real(void)
 {
-	memset(V->field, 0, sizeof(V->field));
-	V->launch_state = VMCS_STATE_CLEAR;
+	vmcs_clear_fields();
 	C->vmx.non_root = false;
 	vmcs_setup_guest_real();
 	B.ram[CODE_BASE] = 0xF4;

@@ -257,17 +257,17 @@ static void test_pml(void)
 /* SDM 28.2.1.1: the EPTP checks against IA32_VMX_EPT_VPID_CAP. */
 static void test_eptp_valid(void)
 {
-	CHECK(ept_eptp_valid(0x1000 | EPTP_FLAGS(false)));
-	CHECK(ept_eptp_valid(0x1000 | EPTP_FLAGS(true)));
-	CHECK(ept_eptp_valid(0x1000 | 3ULL << EPTP_WALK_LENGTH_SHIFT));        /* UC */
-	CHECK(!ept_eptp_valid(0x1000 | 1 | 3ULL << EPTP_WALK_LENGTH_SHIFT));   /* WC */
-	CHECK(!ept_eptp_valid(0x1000 | 4 | 3ULL << EPTP_WALK_LENGTH_SHIFT));   /* WT */
-	CHECK(!ept_eptp_valid(0x1000 | EPTP_MEMTYPE_WB | 4ULL << EPTP_WALK_LENGTH_SHIFT));
-	CHECK(!ept_eptp_valid(0x1000 | EPTP_MEMTYPE_WB | 2ULL << EPTP_WALK_LENGTH_SHIFT));
-	CHECK(!ept_eptp_valid(0x1000 | EPTP_FLAGS(false) | BIT(7)));
-	CHECK(!ept_eptp_valid(0x1000 | EPTP_FLAGS(false) | BIT(11)));
-	CHECK(!ept_eptp_valid(0x1000 | EPTP_FLAGS(false) | BIT(CPU_MAXPHYADDR)));
-	CHECK(!ept_eptp_valid(0x1000 | EPTP_FLAGS(false) | BIT(63)));
+	CHECK(vmx_eptp_valid(0x1000 | EPTP_FLAGS(false)));
+	CHECK(vmx_eptp_valid(0x1000 | EPTP_FLAGS(true)));
+	CHECK(vmx_eptp_valid(0x1000 | 3ULL << EPTP_WALK_LENGTH_SHIFT));        /* UC */
+	CHECK(!vmx_eptp_valid(0x1000 | 1 | 3ULL << EPTP_WALK_LENGTH_SHIFT));   /* WC */
+	CHECK(!vmx_eptp_valid(0x1000 | 4 | 3ULL << EPTP_WALK_LENGTH_SHIFT));   /* WT */
+	CHECK(!vmx_eptp_valid(0x1000 | EPTP_MEMTYPE_WB | 4ULL << EPTP_WALK_LENGTH_SHIFT));
+	CHECK(!vmx_eptp_valid(0x1000 | EPTP_MEMTYPE_WB | 2ULL << EPTP_WALK_LENGTH_SHIFT));
+	CHECK(!vmx_eptp_valid(0x1000 | EPTP_FLAGS(false) | BIT(7)));
+	CHECK(!vmx_eptp_valid(0x1000 | EPTP_FLAGS(false) | BIT(11)));
+	CHECK(!vmx_eptp_valid(0x1000 | EPTP_FLAGS(false) | BIT(CPU_MAXPHYADDR)));
+	CHECK(!vmx_eptp_valid(0x1000 | EPTP_FLAGS(false) | BIT(63)));
 }
 
 /* The TLB entry of a data access at GLA (supervisor, SMAP off). */

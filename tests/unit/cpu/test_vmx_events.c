@@ -125,11 +125,13 @@ static void test_exception_bitmap(void)
 	CODE(0x90, 0xF4);
 	vw(VMCS_EXCEPTION_BITMAP, 1u << EXC_DB);
 	vw(VMCS_GUEST_RFLAGS, RFLAGS_FIXED1 | RFLAGS_TF);
+	C->dr[6] = 0xFFFF0FF0;
 	CHECK_EQ(launch(), EXIT_REASON_EXCEPTION_NMI);
 	CHECK_EQ(vr(VMCS_VM_EXIT_INTR_INFO), HW_EXC(EXC_DB));
 	CHECK_EQ(vr(VMCS_EXIT_QUALIFICATION), BIT(14));
 	CHECK_EQ(vr(VMCS_GUEST_RIP), CODE_BASE + 1);
 	CHECK(vr(VMCS_GUEST_RFLAGS) & RFLAGS_TF);
+	CHECK_EQ(C->dr[6], 0xFFFF0FF0); /* SDM 27.2.1: DR6 is not written */
 	/* INT n never consults the bitmap. */
 	fresh();
 	CODE(0xCD, 0x03);
@@ -226,6 +228,20 @@ static void test_vectoring(void)
 	CHECK_EQ(vr(VMCS_VM_EXIT_INTR_ERROR_CODE), EXC_UD * 8 + 3);
 	CHECK_EQ(vr(VMCS_IDT_VECTORING_INFO_FIELD), HW_EXC(EXC_UD));
 	CHECK_EQ(vr(VMCS_GUEST_RIP), CODE_BASE);
+
+	/* An injected NMI (virtual NMIs) whose delivery faults: the NMI is the vectoring
+	 * event and virtual-NMI blocking is in effect at the exit (SDM 29.1). */
+	fresh();
+	CODE(0x90, 0xF4);
+	*ram64(IDT_BASE + EXC_NMI * 16) &= ~(1ULL << 47);
+	set_bits(VMCS_PIN_BASED_VM_EXEC_CONTROL, PIN_NMI_EXITING | PIN_VIRTUAL_NMIS);
+	vw(VMCS_EXCEPTION_BITMAP, 1u << EXC_NP);
+	vw(VMCS_VM_ENTRY_INTR_INFO_FIELD, INTR_INFO_VALID | INTR_TYPE_NMI << 8 | EXC_NMI);
+	CHECK_EQ(launch(), EXIT_REASON_EXCEPTION_NMI);
+	CHECK_EQ(vr(VMCS_VM_EXIT_INTR_INFO), HW_EXC_CODE(EXC_NP));
+	CHECK_EQ(vr(VMCS_IDT_VECTORING_INFO_FIELD),
+		 INTR_INFO_VALID | INTR_TYPE_NMI << 8 | EXC_NMI);
+	CHECK_EQ(vr(VMCS_GUEST_INTERRUPTIBILITY_INFO), INTERRUPTIBILITY_NMI);
 
 	/* Not in the bitmap, #DF's gate not present either: a triple fault is exit
 	 * reason 2, not a shutdown of the machine (SDM 27.2.1), without vectoring. */
@@ -520,6 +536,16 @@ static void test_mtf(void)
 	CHECK_EQ(vmx_run_native(C), VMX_SUCCEED);
 	CHECK_EQ(exit_reason(), EXIT_REASON_INIT_SIGNAL);
 	CHECK_EQ(vr(VMCS_GUEST_RIP), CODE_BASE);
+	/* An interrupt delivered before the first instruction: the MTF exit follows
+	 * its delivery (SDM 27.5.2), before the handler's first instruction. */
+	fresh();
+	CODE(0x90, 0xF4);
+	set_bits(VMCS_CPU_BASED_VM_EXEC_CONTROL, PROC_MONITOR_TRAP_FLAG);
+	vw(VMCS_GUEST_RFLAGS, RFLAGS_FIXED1 | RFLAGS_IF);
+	raise_intr(0x45);
+	CHECK_EQ(launch(), EXIT_REASON_MONITOR_TRAP_FLAG);
+	CHECK_EQ(vr(VMCS_GUEST_RIP), HANDLER);
+	CHECK_EQ(acks, 1);
 	/* Single-stepping too: the MTF exit comes first and the #DB trap is saved as
 	 * a pending debug exception (BS, SDM 26.4.2 Table 26-4). */
 	fresh();

@@ -202,6 +202,22 @@ static void test_exit_information(void)
 	CHECK_EQ(vr(VMCS_VM_ENTRY_INTR_INFO_FIELD), 0x20);
 	CHECK_EQ(C->vmx.vectoring_info, 0);
 
+	/* SDM 29.3.3: an EPT violation outside event delivery saves RF = 1; during the
+	 * delivery of a software interrupt, RF as that frame would hold it (0 here). */
+	CHECK(vr(VMCS_GUEST_RFLAGS) & RFLAGS_RF); /* the #GP being delivered: a fault */
+	fresh();
+	enter_by_hand();
+	info = (struct vmx_exit_info){ .reason = EXIT_REASON_EPT_VIOLATION };
+	vmx_vmexit(C, &info);
+	CHECK(vr(VMCS_GUEST_RFLAGS) & RFLAGS_RF);
+	fresh();
+	enter_by_hand();
+	C->vmx.vectoring_info = INTR_INFO_VALID | INTR_TYPE_SW_INTR << 8 | 0x80;
+	C->next_rip = C->rip + 2;
+	vmx_vmexit(C, &info);
+	CHECK(!(vr(VMCS_GUEST_RFLAGS) & RFLAGS_RF));
+	CHECK_EQ(vr(VMCS_VM_EXIT_INSTRUCTION_LEN), 2); /* SDM 29.2.5: the INT's length */
+
 	/* An instruction exit: length and instruction information (29.2.5). */
 	fresh();
 	enter_by_hand();

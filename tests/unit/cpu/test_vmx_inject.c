@@ -18,8 +18,7 @@
  * unless gate_dpl0 (for the INT n DPL check). */
 static void reset(unsigned cpl, bool gate_dpl0)
 {
-	memset(V->field, 0, sizeof(V->field));
-	V->launch_state = VMCS_STATE_CLEAR;
+	vmcs_clear_fields();
 	C->vmx.non_root = false;
 	C->nmi_blocked = false;
 	vmcs_setup_guest64();
@@ -45,15 +44,7 @@ static void inject(uint32_t info, uint32_t err, uint32_t len)
 	vw(VMCS_VM_ENTRY_INSTRUCTION_LEN, len);
 }
 
-static void enter(int line)
-{
-	enum vmx_result r = vmx_vmentry(C, true);
-	if (r != VMX_SUCCEED || !C->vmx.non_root)
-		fprintf(stderr, "line %d: entry failed: %s\n", line,
-			C->vmx.entry_failed_check ? C->vmx.entry_failed_check : "-");
-	CHECK_EQ(r, VMX_SUCCEED);
-}
-#define ENTER() enter(__LINE__)
+#define ENTER() vmx_entry_succeeds(__LINE__)
 
 /* Run the guest to its next exit; expect the HLT at rip. */
 static void runs_to_hlt(uint64_t rip, int line)
@@ -264,8 +255,7 @@ static void test_nested(void)
  * (SDM 20.1.4): FLAGS, CS, IP pushed, no error code. */
 static void test_real_mode(void)
 {
-	memset(V->field, 0, sizeof(V->field));
-	V->launch_state = VMCS_STATE_CLEAR;
+	vmcs_clear_fields();
 	C->vmx.non_root = false;
 	vmcs_setup_guest_real();
 	*ram16(0x20 * 4) = 0x200;                    /* IVT[20H] = CS:IP */

@@ -98,8 +98,7 @@ static void check_ud_exit(uint64_t off)
 
 static void test_real_mode(void)
 {
-	memset(V->field, 0, sizeof(V->field));
-	V->launch_state = VMCS_STATE_CLEAR;
+	vmcs_clear_fields();
 	vmcs_setup_guest_real();
 	put_bytes(CODE_BASE, real_code, sizeof(real_code));
 	vw(VMCS_CPU_BASED_VM_EXEC_CONTROL, VMX_PROC_MUST1 | PROC_HLT_EXITING |

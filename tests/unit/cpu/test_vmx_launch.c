@@ -34,23 +34,10 @@ static void reset(unsigned cpl)
 	C->halted = false;
 	C->intr_shadow = 0;
 	C->intr_shadow_kind = 0;
-	memset(V->field, 0, sizeof(V->field));
-	V->launch_state = VMCS_STATE_CLEAR;
+	vmcs_clear_fields();
 	vmcs_setup_guest64();
 	vw(VMCS_GUEST_RIP, GUEST_RIP);
-	vw(VMCS_HOST_CR0, C->cr0 | CR0_NE);
-	vw(VMCS_HOST_CR3, C->cr3);
-	vw(VMCS_HOST_CR4, C->cr4 | CR4_VMXE);
-	vw(VMCS_HOST_CS_SELECTOR, SEL_CODE64);
-	vw(VMCS_HOST_SS_SELECTOR, SEL_DATA32);
-	vw(VMCS_HOST_DS_SELECTOR, SEL_DATA32);
-	vw(VMCS_HOST_ES_SELECTOR, SEL_DATA32);
-	vw(VMCS_HOST_TR_SELECTOR, SEL_TSS);
-	vw(VMCS_HOST_TR_BASE, TSS_BASE);
-	vw(VMCS_HOST_GDTR_BASE, GDT_BASE);
-	vw(VMCS_HOST_IDTR_BASE, IDT_BASE);
-	vw(VMCS_HOST_RSP, KSTACK_TOP - 0x100);
-	vw(VMCS_HOST_RIP, HOST_RIP);
+	vmcs_setup_host64(KSTACK_TOP - 0x100, HOST_RIP);
 	B.ram[GUEST_RIP] = 0xF4;        /* guest: HLT (exits) */
 	B.ram[HOST_RIP] = 0xF4;         /* host: HLT (halts the CPU) */
 	mode_long64(cpl);
