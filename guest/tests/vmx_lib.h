@@ -1,10 +1,16 @@
 /*
  * vmx_lib.h - what a VMX conformance kernel (guest_vmx_kernel() in kernels.cmake)
- * needs to act as a hypervisor: the VMX instructions as inline functions that return
- * their SDM 32.2 outcome, and entering VMX operation the way a real hypervisor does,
- * from CPUID and the IA32_VMX_* capability MSRs only (no backdoor), so that a kernel
- * gives the same results bare on the silicon and on L0's emulation of VMX.
- * Header-only; include after cpu/vmx/vmx_arch.h and rt.h.
+ * needs to act as a hypervisor, learning everything from CPUID and the IA32_VMX_*
+ * capability MSRs (no backdoor), so that a kernel gives the same results bare on the
+ * silicon and on L0's emulation of VMX:
+ *   - the VMX instructions as inline functions that return their SDM 32.2 outcome;
+ *   - entering VMX operation with a current VMCS (vmx_prepare, vmx_enter);
+ *   - checked VMCS access (vmcs_read, vmcs_write) and controls from the capability
+ *     MSRs (vmx_ctl_cap, vmx_ctl_with, vmx_ctl_needed);
+ *   - this kernel's own flat 64-bit world as host and guest state
+ *     (vmx_write_host_state, vmx_write_guest_state), and vmx_guest_run(), which
+ *     enters the guest and returns at its next VM exit.
+ * Header-only, one kernel per image (it defines vmx_guest_run in assembly).
  */
 #ifndef GUEST_TESTS_VMX_LIB_H
 #define GUEST_TESTS_VMX_LIB_H

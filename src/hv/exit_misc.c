@@ -126,11 +126,28 @@ enum hv_action hv_exit_sipi_signal(struct hv_vcpu *v)
 }
 
 /* VMX instructions, MONITOR/MWAIT, VMFUNC: CPUID says L1 has none of them, so they
- * are #UD as on a processor without them (SDM Vol.2, each instruction's #UD list;
- * VMCALL in non-root always exits, SDM 27.1.2). */
+ * are #UD as on a processor without them (SDM Vol.2, each instruction's #UD list). */
 enum hv_action hv_exit_vmx_insn(struct hv_vcpu *v)
 {
 	hv_inject_exception(v, EXC_UD, 0);
+	return HV_RESUME;
+}
+
+/* VMCALL always exits in non-root operation (SDM 27.1.2): a hypercall. L0 defines
+ * none yet and answers as KVM does for an unknown number: RAX = -KVM_ENOSYS (-1000),
+ * or -KVM_EPERM (-1) from CPL > 0 (CPL is SS.DPL, SDM 26.4.1); 32 bits outside
+ * 64-bit mode. */
+#define HC_ENOSYS (-1000)
+#define HC_EPERM (-1)
+
+enum hv_action hv_exit_vmcall(struct hv_vcpu *v)
+{
+	unsigned cpl = (unsigned)(hv_vmread(v, VMCS_GUEST_SS_AR_BYTES) & AR_DPL_MASK) >> AR_DPL_SHIFT;
+	uint64_t ret = (uint64_t)(int64_t)(cpl ? HC_EPERM : HC_ENOSYS);
+	bool lm = (hv_vmread(v, VMCS_VM_ENTRY_CONTROLS) & ENTRY_IA32E_MODE) &&
+		  (hv_vmread(v, VMCS_GUEST_CS_AR_BYTES) & AR_L);
+	v->cpu->gpr[RAX] = lm ? ret : (uint32_t)ret;
+	hv_skip_insn(v);
 	return HV_RESUME;
 }
 

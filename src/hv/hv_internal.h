@@ -11,6 +11,9 @@
  *   exit_*.c      one file per topic of exit handlers
  *   gwalk.c       the guest's own paging (to fetch instructions L0 must emulate)
  *   emulate.c     completing an MMIO access with the silicon's decoder
+ *   emulate_alu.c the read-modify-write and compare forms on MMIO, with flags
+ *   debug.c       single-step and I/O-breakpoint traps of emulated instructions
+ *   dump.c        a vCPU's guest state for shutdown reports
  *   stats.c       --stats table and JSON
  *
  * Guest registers: the VMCS holds RSP and RIP (SDM 26.4.1); the other GPRs stay in
@@ -78,6 +81,7 @@ struct hv_vcpu {
 	struct vmcs *vmcs;        /* vmcs01, current on cpu for the VM's life */
 	struct lapic *lapic;      /* L0's virtual LAPIC, NULL until hv_vcpu_set_lapic */
 	bool launched;
+	bool stopped;             /* vmlaunch/vmresume returned VMX_STOPPED */
 	bool in_guest;            /* between VM entry and VM exit (irqchip.c kicks) */
 	bool kicked;              /* L0 raised the silicon CPU's INTR pin to get it out */
 	enum hv_mp_state mp;
@@ -169,6 +173,7 @@ enum hv_action hv_exit_triple_fault(struct hv_vcpu *v);
 enum hv_action hv_exit_init_signal(struct hv_vcpu *v);
 enum hv_action hv_exit_sipi_signal(struct hv_vcpu *v);
 enum hv_action hv_exit_vmx_insn(struct hv_vcpu *v);
+enum hv_action hv_exit_vmcall(struct hv_vcpu *v);
 enum hv_action hv_exit_xsetbv(struct hv_vcpu *v);
 enum hv_action hv_exit_nop_insn(struct hv_vcpu *v);
 enum hv_action hv_exit_rdtscp(struct hv_vcpu *v);

@@ -176,8 +176,13 @@ static enum hv_action enter_once(struct hv_vcpu *v)
 	enum vmx_result r = v->launched ? vmx_vmresume(v->cpu) : vmx_vmlaunch(v->cpu);
 	v->in_guest = false;
 	hv_unkick(v);
-	if (r == VMX_STOPPED)
-		return HV_STOPPED; /* the machine stops: the vmm takes over */
+	if (r == VMX_STOPPED) {
+		/* The machine asked the silicon to stop (the vmm takes over), or the
+		 * silicon could not go on (VMX abort): the guest stays in non-root
+		 * operation and this VMCS must not be resumed (cpu/vmx.h). */
+		v->stopped = true;
+		return HV_STOPPED;
+	}
 	if (r != VMX_SUCCEED) {
 		/* VMfail: a control or host-state check failed (SDM 28.2). L0 built the
 		 * VMCS, so this is L0's bug, reported, never a crash. */
@@ -196,6 +201,10 @@ enum hv_run hv_vcpu_run(struct hv_vm *vm, int i, uint64_t slice_ns)
 	struct hv_vcpu *v = &vm->vcpu[i];
 	if (vm->shutdown)
 		return HV_RUN_SHUTDOWN;
+	if (v->stopped) {
+		hv_shutdown(v, "the silicon stopped this vCPU's guest; it cannot be resumed");
+		return HV_RUN_SHUTDOWN;
+	}
 	if (vmx_vmptrst(v->cpu) != v->vmcs && vmx_vmptrld(v->cpu, v->vmcs) != VMX_SUCCEED)
 		return HV_RUN_SHUTDOWN;
 	handle_init_sipi(v);

@@ -107,7 +107,9 @@ static void real_mode(struct hv_vcpu *v, uint16_t cs, uint64_t cs_base, uint64_t
 void hv_state_init(struct hv_vcpu *v)
 {
 	real_mode(v, 0xF000, 0xFFFF0000ULL, 0xFFF0);
-	v->mp = HV_MP_WAIT_SIPI;
+	/* The BSP restarts at the reset vector, APs wait for SIPI (SDM 10.4.1), as the
+	 * silicon's INIT does at level 0. */
+	v->mp = v->id == 0 ? HV_MP_RUNNABLE : HV_MP_WAIT_SIPI;
 	v->nmi_pending = false;
 }
 

@@ -119,7 +119,7 @@ bool vmx_check_guest_segments(struct cpu *cpu, const struct vmcs *v); /* 28.3.1.
 /* Load the guest-state area into the CPU (SDM 28.3.2) and tell the MMU. */
 void vmx_load_guest_state(struct cpu *cpu, const struct vmcs *v);
 /* Process the VM-entry MSR-load list (SDM 28.4): 0, or the 1-based index of the entry
- * that failed. */
+ * that failed (its failed check recorded as by ENTRY_CHECK). */
 uint32_t vmx_load_entry_msrs(struct cpu *cpu, const struct vmcs *v);
 /* After the MSRs: interruptibility, activity state, pending debug exceptions, the
  * preemption timer (SDM 28.7). */

@@ -108,23 +108,29 @@ static bool msr_loadable(uint32_t index)
 	       index != MSR_IA32_BIOS_SIGN_ID;
 }
 
+/* Entry i of the VM-entry MSR-load list at list: checked, then loaded (SDM 28.4).
+ * Layout (SDM 26.8.2, Table 26-15): index 31:0, reserved 63:32, data 127:64. */
+static bool load_entry_msr(struct cpu *cpu, uint64_t list, uint32_t i)
+{
+	/* The recommended maximum (IA32_VMX_MISC bits 27:25, SDM A.6): beyond it this
+	 * silicon fails the entry at the first extra entry. */
+	ENTRY_CHECK(cpu, i < VMX_MSR_LIST_MAX);
+	uint64_t head = bus_read(cpu->bus, list + 16ULL * i, 8);
+	uint64_t data = bus_read(cpu->bus, list + 16ULL * i + 8, 8);
+	uint32_t index = (uint32_t)head;
+	ENTRY_CHECK(cpu, !(head >> 32));
+	ENTRY_CHECK(cpu, msr_loadable(index));
+	ENTRY_CHECK(cpu, msr_write(cpu, index, data));
+	return true;
+}
+
 uint32_t vmx_load_entry_msrs(struct cpu *cpu, const struct vmcs *v)
 {
-	uint64_t addr = VMCS_GET(v, VM_ENTRY_MSR_LOAD_ADDR);
+	uint64_t list = VMCS_GET(v, VM_ENTRY_MSR_LOAD_ADDR);
 	uint32_t count = (uint32_t)VMCS_GET(v, VM_ENTRY_MSR_LOAD_COUNT);
-	for (uint32_t i = 0; i < count; i++) {
-		/* The recommended maximum (IA32_VMX_MISC bits 27:25, SDM A.6): beyond
-		 * it this silicon fails the entry at the first extra entry. */
-		if (i >= VMX_MSR_LIST_MAX)
-			return i + 1;
-		/* Entry layout (SDM 26.8.2, Table 26-15): index 31:0, reserved 63:32,
-		 * data 127:64. */
-		uint64_t head = bus_read(cpu->bus, addr + 16ULL * i, 8);
-		uint64_t data = bus_read(cpu->bus, addr + 16ULL * i + 8, 8);
-		uint32_t index = (uint32_t)head;
-		if ((head >> 32) || !msr_loadable(index) || !msr_write(cpu, index, data))
+	for (uint32_t i = 0; i < count; i++)
+		if (!load_entry_msr(cpu, list, i))
 			return i + 1; /* SDM 28.8: the 1-based index of the failed entry */
-	}
 	return 0;
 }
 

@@ -27,7 +27,7 @@ static bool usable(const struct seg *s) { return !(s->ar & AR_UNUSABLE); }
 
 /* The granularity rule: limit bits 11:0 not all 1 -> G = 0; any of limit bits 31:20
  * set -> G = 1. */
-static bool g_ok(const struct seg *s)
+static bool granularity_ok(const struct seg *s)
 {
 	if ((s->limit & 0xFFF) != 0xFFF && (s->ar & AR_G))
 		return false;
@@ -67,7 +67,7 @@ static bool check_cs(struct cpu *cpu, const struct seg *cs, const struct seg *ss
 	ENTRY_CHECK(cpu, !(cs->ar & AR_RESERVED));
 	if (ia32e && (cs->ar & AR_L))
 		ENTRY_CHECK(cpu, !(cs->ar & AR_DB));
-	ENTRY_CHECK(cpu, g_ok(cs));
+	ENTRY_CHECK(cpu, granularity_ok(cs));
 	return true;
 }
 
@@ -85,7 +85,7 @@ static bool check_ss(struct cpu *cpu, const struct seg *ss, const struct seg *cs
 	ENTRY_CHECK(cpu, ss->ar & AR_S);
 	ENTRY_CHECK(cpu, ss->ar & AR_P);
 	ENTRY_CHECK(cpu, !(ss->ar & AR_RESERVED));
-	ENTRY_CHECK(cpu, g_ok(ss));
+	ENTRY_CHECK(cpu, granularity_ok(ss));
 	return true;
 }
 
@@ -103,7 +103,7 @@ static bool check_data_seg(struct cpu *cpu, const struct seg *s, bool unrestrict
 		ENTRY_CHECK(cpu, ar_dpl(s) >= (s->sel & 3u));
 	ENTRY_CHECK(cpu, s->ar & AR_P);
 	ENTRY_CHECK(cpu, !(s->ar & AR_RESERVED));
-	ENTRY_CHECK(cpu, g_ok(s));
+	ENTRY_CHECK(cpu, granularity_ok(s));
 	return true;
 }
 
@@ -121,7 +121,7 @@ static bool check_system_segs(struct cpu *cpu, const struct seg *tr, const struc
 	ENTRY_CHECK(cpu, !(tr->ar & AR_S));
 	ENTRY_CHECK(cpu, tr->ar & AR_P);
 	ENTRY_CHECK(cpu, !(tr->ar & AR_RESERVED));
-	ENTRY_CHECK(cpu, g_ok(tr));
+	ENTRY_CHECK(cpu, granularity_ok(tr));
 	ENTRY_CHECK(cpu, usable(tr));
 	if (!usable(ldtr))
 		return true;
@@ -131,7 +131,7 @@ static bool check_system_segs(struct cpu *cpu, const struct seg *tr, const struc
 	ENTRY_CHECK(cpu, !(ldtr->ar & AR_S));
 	ENTRY_CHECK(cpu, ldtr->ar & AR_P);
 	ENTRY_CHECK(cpu, !(ldtr->ar & AR_RESERVED));
-	ENTRY_CHECK(cpu, g_ok(ldtr));
+	ENTRY_CHECK(cpu, granularity_ok(ldtr));
 	return true;
 }
 

@@ -53,6 +53,7 @@ static bool cr3_load_exits(const struct cpu *cpu, uint64_t v)
 	return true;
 }
 
+/* SDM 27.1.3: whether MOV to CR0/CR3/CR4/CR8 exits under the current controls. */
 static bool mov_to_cr_exits(struct cpu *cpu, const struct insn *in)
 {
 	const struct vmx_controls *c = &cpu->vmx.ctl;
@@ -68,6 +69,7 @@ static bool mov_to_cr_exits(struct cpu *cpu, const struct insn *in)
 	}
 }
 
+/* SDM 27.1.3: MOV from CR3 and CR8 exit by control ("CR3-store", "CR8-store exiting"). */
 static bool mov_from_cr_exits(const struct cpu *cpu, const struct insn *in)
 {
 	switch (in->reg) {

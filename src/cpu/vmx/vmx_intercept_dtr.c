@@ -16,11 +16,14 @@
 enum { ID_SGDT = 0, ID_SIDT = 1, ID_LGDT = 2, ID_LIDT = 3 };
 enum { ID_SLDT = 0, ID_STR = 1, ID_LLDT = 2, ID_LTR = 3 };
 
+/* SDM 27.1.3: LGDT ... STR exit with "descriptor-table exiting". */
 static bool dtr_exits(const struct cpu *cpu)
 {
 	return vmx_proc2(cpu) & PROC2_DESC_TABLE_EXITING;
 }
 
+/* The #GP(0) that takes priority over the exit (SDM 27.1.1): loads at CPL > 0, and
+ * stores at CPL > 0 with CR4.UMIP. */
 static void privilege_checks(struct cpu *cpu, bool load)
 {
 	if (load ? cpu->cpl != 0 : ((cpu->cr4 & CR4_UMIP) && cpu->cpl > 0))

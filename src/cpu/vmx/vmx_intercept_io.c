@@ -15,6 +15,8 @@
 #include "cpu/io.h"
 #include "cpu/sys.h"
 
+/* SDM 27.1.3, 26.6.4: an access exits if the bit of any port it touches is set in
+ * I/O bitmap A (0000H-7FFFH) or B (8000H-FFFFH). */
 static bool io_bitmap_says_exit(struct cpu *cpu, uint32_t port, int size)
 {
 	for (uint32_t p = port; p < port + (uint32_t)size; p++) {
@@ -27,6 +29,7 @@ static bool io_bitmap_says_exit(struct cpu *cpu, uint32_t port, int size)
 	return false;
 }
 
+/* SDM 27.1.3: "use I/O bitmaps" overrides "unconditional I/O exiting". */
 static bool io_exits(struct cpu *cpu, uint16_t port, int size)
 {
 	uint32_t proc = cpu->vmx.ctl.proc;

@@ -14,6 +14,9 @@
 #define MSR_HIGH_BASE 0xC0000000u
 #define MSR_RANGE 0x2000u
 
+/* SDM 27.1.3, 26.6.9: RDMSR/WRMSR exit without MSR bitmaps, for an ECX outside the
+ * low (0-1FFFH) and high (C0000000H-C0001FFFH) ranges, or if the ECX bit is set in
+ * the read or write bitmap of its range. */
 static bool msr_exits(struct cpu *cpu, bool write)
 {
 	const struct vmx_controls *c = &cpu->vmx.ctl;

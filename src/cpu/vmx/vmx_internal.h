@@ -1,19 +1,23 @@
 /*
  * Inside the silicon's VMX: the VMCS layout and the functions the VMX files share.
  *
- *   vmcs.c          the VMCS region layout, field lookup, VMREAD/VMWRITE core
- *   vmx_insn.c      VMXON/VMXOFF/VMCLEAR/VMPTRLD/VMPTRST/VMREAD/VMWRITE/INVEPT/INVVPID
- *                   as instructions (operands, checks, VMsucceed/VMfail in RFLAGS)
- *   vmx_api.c       the same operations for native code (cpu/vmx.h)
- *   vmx_caps.c      IA32_VMX_* capability MSRs (from vmx_caps.h)
- *   vmx_entry*.c    VM entry: checks (SDM 28.2, 28.3), loading guest state, MSR-load
- *                   list, event injection (SDM 28.6)
- *   vmx_exit*.c     VM exits: recording exit information, saving guest state, the
- *                   MSR-store/load lists, loading host state (SDM ch.29)
- *   vmx_intercept*.c which instructions cause VM exits (SDM 27.1), the qualification/
- *                   instruction information they report, and the SDM 27.3 behaviour
- *                   of those that do not (vmx_intercept.h, with vmx_insn_info.c)
- *   ept.c           EPT translation, violations and misconfigurations (SDM 30.3)
+ *   vmcs.c              the VMCS region layout, field lookup, VMREAD/VMWRITE core
+ *   vmx_caps.c          IA32_VMX_* capability MSRs and the EPTP rule (from vmx_caps.h)
+ *   vmx_outcome.c       VMsucceed/VMfail (SDM 32.2), the checks the instructions share
+ *   vmx_insn.c          VMXON, VMXOFF, VMCALL, VMFUNC as instructions (SDM 32.3)
+ *   vmx_insn_vmcs.c     VMCLEAR, VMPTRLD, VMPTRST, VMREAD, VMWRITE as instructions
+ *   vmx_insn_inv.c      INVEPT, INVVPID (instructions and the core the API shares)
+ *   vmx_launch.c        VMLAUNCH, VMRESUME (instructions and native API)
+ *   vmx_api.c           the other operations for native code (cpu/vmx.h)
+ *   vmx_entry*.c        VM entry (SDM ch.28): see vmx_entry.h; vmx_inject.c (28.6)
+ *   vmx_exit*.c         VM exits (SDM ch.29): information, guest state, MSR lists,
+ *                       host state; vmx_run.c drives a native VMM's guest
+ *   vmx_events.c        event-driven exits in non-root operation (SDM 27.2, 27.5)
+ *   vmx_intercept*.c    instruction exits (SDM 27.1) and what SDM 27.3 changes for
+ *                       instructions that do not exit (vmx_intercept.h; the
+ *                       instruction-information layouts in vmx_insn_info.c)
+ *   ept.c, vmx_tlb.c    EPT translation (SDM 30.3), the tagged TLB across entries and
+ *                       exits, INVEPT/INVVPID invalidation (SDM 30.4)
  *
  * A VMCS region (SDM 26.2): the revision identifier at byte 0 and the VMX-abort
  * indicator at byte 4, as software sees them; the rest is the silicon's own format:
@@ -83,12 +87,10 @@ enum vmx_insn_error vmcs_write_field(struct vmcs *v, uint64_t encoding, uint64_t
 /* Highest index in any supported encoding (IA32_VMX_VMCS_ENUM bits 9:1). */
 unsigned vmcs_max_index(void);
 
-/* --- shared helpers: outcomes (vmx_api.c) -------------------------------------- */
+/* --- outcomes and common checks of the VMX instructions (vmx_outcome.c) ---------- */
 
 /* Record a VMfailValid error number in the current VMCS (SDM 32.2). */
 void vmx_set_insn_error(struct cpu *cpu, enum vmx_insn_error err);
-
-/* --- outcomes and common checks of the VMX instructions (vmx_outcome.c) ---------- */
 
 /* SDM 32.2 VMfail(ErrorNumber): VMfailValid with the error recorded if there is a
  * current VMCS, else VMfailInvalid. Returns which (the C API returns it as is). */
@@ -137,14 +139,14 @@ enum vmx_insn_error vmx_do_invept(struct cpu *cpu, uint64_t type, uint64_t eptp)
 enum vmx_insn_error vmx_do_invvpid(struct cpu *cpu, uint64_t type, uint64_t desc_lo,
 				   uint64_t gla);
 
-/* --- TLB invalidation by EPTP and VPID (vmx_tlb.c; "ept" owns it) ------------------- */
+/* --- TLB invalidation by EPTP and VPID (vmx_tlb.c, SDM 30.4.3) ------------------- */
 
 /* type: INVEPT_SINGLE_CONTEXT (eptp valid) or INVEPT_ALL_CONTEXT. */
 void ept_invalidate(struct cpu *cpu, int type, uint64_t eptp);
 /* type: INVVPID_*; vpid != 0 except for all-context; gla for individual-address. */
 void vpid_invalidate(struct cpu *cpu, int type, uint16_t vpid, uint64_t gla);
 
-/* --- EPT and the TLB across VM entries and exits ("ept": ept.c, vmx_tlb.c) ---------- */
+/* --- EPT and the TLB across VM entries and exits (ept.c, vmx_tlb.c) --------------- */
 
 /*
  * VM entry calls this after loading the guest state and setting vmx.non_root and

@@ -39,6 +39,9 @@ static bool blocked_by_mov_ss(const struct cpu *cpu)
 	return cpu->intr_shadow_kind & SHADOW_MOVSS;
 }
 
+/* SDM 32.3 VMLAUNCH/VMRESUME executed by a software VMM, in the SDM's order: #UD and
+ * #GP(0), no current VMCS (VMfailInvalid), events blocked by MOV SS (VMfail 26), the
+ * launch state (VMfail 4, 5), then VM entry (SDM ch.28). */
 static void exec_entry(struct cpu *cpu, bool launch)
 {
 	vmx_insn_root_checks(cpu); /* #UD, then #GP(0) at CPL > 0 */

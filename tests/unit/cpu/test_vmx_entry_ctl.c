@@ -16,13 +16,6 @@ static void reset(void)
 	vmcs_setup_guest64();
 }
 
-static void with_proc2(uint32_t proc2)
-{
-	vw(VMCS_CPU_BASED_VM_EXEC_CONTROL, vr(VMCS_CPU_BASED_VM_EXEC_CONTROL) |
-						   PROC_SECONDARY_CONTROLS);
-	vw(VMCS_SECONDARY_VM_EXEC_CONTROL, proc2);
-}
-
 static void set_bits(uint32_t field, uint64_t bits)
 {
 	vw(field, vr(field) | bits);
@@ -36,13 +29,7 @@ static void clear_bits(uint32_t field, uint64_t bits)
 /* VMLAUNCH fails with VMfailValid(7) and the guest is not entered. */
 static void fails_7(int line)
 {
-	enum vmx_result r = vmx_vmlaunch(C);
-	uint64_t err = vr(VMCS_VM_INSTRUCTION_ERROR);
-	if (r != VMX_FAIL_VALID || err != VMXERR_ENTRY_INVALID_CONTROL_FIELD)
-		fprintf(stderr, "line %d: result %d error %" PRIu64 "\n", line, r, err);
-	CHECK_EQ(r, VMX_FAIL_VALID);
-	CHECK_EQ(err, VMXERR_ENTRY_INVALID_CONTROL_FIELD);
-	CHECK(!C->vmx.non_root);
+	vmx_check_fail_valid(vmx_vmlaunch(C), VMXERR_ENTRY_INVALID_CONTROL_FIELD, line);
 	CHECK_EQ(V->launch_state, VMCS_STATE_CLEAR);
 	CHECK(C->vmx.entry_failed_check != NULL);
 }
@@ -72,7 +59,7 @@ static void test_exec_controls(void)
 	/* CR3-load/store exiting may be 0 (TRUE_PROCBASED_CTLS, A.3.2). */
 	reset(); clear_bits(VMCS_CPU_BASED_VM_EXEC_CONTROL, PROC_CR3_LOAD_EXITING); PASSES();
 	/* Unsupported secondary control: VMCS shadowing (A.3.3) ... */
-	reset(); with_proc2(PROC2_SHADOW_VMCS); FAILS_7();
+	reset(); vmcs_set_proc2(PROC2_SHADOW_VMCS); FAILS_7();
 	/* ... ignored while "activate secondary controls" is 0 (SDM 26.6.2). */
 	reset(); vw(VMCS_SECONDARY_VM_EXEC_CONTROL, PROC2_SHADOW_VMCS); PASSES();
 	/* CR3-target count at most 4 (IA32_VMX_MISC 24:16 = 4). */
@@ -110,14 +97,14 @@ static void test_exec_features(void)
 	vw(VMCS_TPR_THRESHOLD, 0); vw(VMCS_VIRTUAL_APIC_PAGE_ADDR, 0x63100); FAILS_7();
 	/* With "virtualize APIC accesses" the threshold is not compared with VTPR. */
 	vw(VMCS_VIRTUAL_APIC_PAGE_ADDR, 0x63000); vw(VMCS_TPR_THRESHOLD, 6);
-	with_proc2(PROC2_VIRTUALIZE_APIC_ACCESSES); vw(VMCS_APIC_ACCESS_ADDR, 0x64000);
+	vmcs_set_proc2(PROC2_VIRTUALIZE_APIC_ACCESSES); vw(VMCS_APIC_ACCESS_ADDR, 0x64000);
 	PASSES();
 	vw(VMCS_APIC_ACCESS_ADDR, 0x64010); FAILS_7();
 	/* Enable VPID: VPID != 0. */
-	reset(); with_proc2(PROC2_ENABLE_VPID); FAILS_7();
+	reset(); vmcs_set_proc2(PROC2_ENABLE_VPID); FAILS_7();
 	vw(VMCS_VIRTUAL_PROCESSOR_ID, 1); PASSES();
 	/* Enable EPT: the EPTP (26.6.11): WB/UC, walk length 4, bits 11:7 zero. */
-	reset(); with_proc2(PROC2_ENABLE_EPT);
+	reset(); vmcs_set_proc2(PROC2_ENABLE_EPT);
 	uint64_t eptp = vmx_ept_identity();
 	vw(VMCS_EPT_POINTER, eptp); PASSES();
 	vw(VMCS_EPT_POINTER, (eptp & ~7ULL) | 1); FAILS_7();          /* WC */
@@ -125,12 +112,12 @@ static void test_exec_features(void)
 	vw(VMCS_EPT_POINTER, eptp | BIT(8)); FAILS_7();                /* reserved */
 	vw(VMCS_EPT_POINTER, eptp | EPTP_AD_ENABLE); PASSES();         /* A/D: cap 21 */
 	/* PML needs EPT and an aligned PML address. */
-	reset(); with_proc2(PROC2_ENABLE_PML); vw(VMCS_PML_ADDRESS, 0x65000); FAILS_7();
-	with_proc2(PROC2_ENABLE_PML | PROC2_ENABLE_EPT); vw(VMCS_EPT_POINTER, eptp); PASSES();
+	reset(); vmcs_set_proc2(PROC2_ENABLE_PML); vw(VMCS_PML_ADDRESS, 0x65000); FAILS_7();
+	vmcs_set_proc2(PROC2_ENABLE_PML | PROC2_ENABLE_EPT); vw(VMCS_EPT_POINTER, eptp); PASSES();
 	vw(VMCS_PML_ADDRESS, 0x65001); FAILS_7();
 	/* Unrestricted guest needs EPT. */
-	reset(); with_proc2(PROC2_UNRESTRICTED_GUEST); FAILS_7();
-	with_proc2(PROC2_UNRESTRICTED_GUEST | PROC2_ENABLE_EPT); vw(VMCS_EPT_POINTER, eptp);
+	reset(); vmcs_set_proc2(PROC2_UNRESTRICTED_GUEST); FAILS_7();
+	vmcs_set_proc2(PROC2_UNRESTRICTED_GUEST | PROC2_ENABLE_EPT); vw(VMCS_EPT_POINTER, eptp);
 	PASSES();
 }
 

@@ -359,9 +359,7 @@ static void test_pdptes(void)
 	*ram64(VMX_PDPT_BASE + 8) = 0;
 	/* With EPT: the guest PDPTE fields, not memory. */
 	reset_as(G32PAE);
-	vw(VMCS_CPU_BASED_VM_EXEC_CONTROL, vr(VMCS_CPU_BASED_VM_EXEC_CONTROL) |
-						   PROC_SECONDARY_CONTROLS);
-	vw(VMCS_SECONDARY_VM_EXEC_CONTROL, PROC2_ENABLE_EPT);
+	vmcs_set_proc2(PROC2_ENABLE_EPT);
 	vw(VMCS_EPT_POINTER, vmx_ept_identity());
 	vw(VMCS_GUEST_PDPTR0, (VMX_PDPT_BASE + PAGE_SIZE) | 1);
 	PASSES();

@@ -31,14 +31,7 @@ static enum vmx_result enter_as_software(void)
 
 static void fails_8(int line)
 {
-	enum vmx_result r = enter_as_software();
-	uint64_t err = vr(VMCS_VM_INSTRUCTION_ERROR);
-	if (r != VMX_FAIL_VALID || err != VMXERR_ENTRY_INVALID_HOST_STATE_FIELD)
-		fprintf(stderr, "line %d: result %d error %" PRIu64 " (%s)\n", line, r, err,
-			C->vmx.entry_failed_check ? C->vmx.entry_failed_check : "-");
-	CHECK_EQ(r, VMX_FAIL_VALID);
-	CHECK_EQ(err, VMXERR_ENTRY_INVALID_HOST_STATE_FIELD);
-	CHECK(!C->vmx.non_root);
+	vmx_check_fail_valid(enter_as_software(), VMXERR_ENTRY_INVALID_HOST_STATE_FIELD, line);
 }
 #define FAILS_8() fails_8(__LINE__)
 

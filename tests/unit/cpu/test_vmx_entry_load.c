@@ -31,10 +31,10 @@ static void enter(int line)
 }
 #define ENTER() enter(__LINE__)
 
-/* SDM 28.3.2.1-28.3.2.3: exactly the guest-state area goes into the CPU. */
-static void test_load_64(void)
+/* The guest-state area and controls test_load_64 enters with: values the harness CPU
+ * does not hold, so that the checks below see them loaded. */
+static void write_guest_state_64(void)
 {
-	reset();
 	C->cr0 |= CR0_CD | CR0_NW; /* never modified by VM entry */
 	vw(VMCS_GUEST_CR0, CR0_PE | CR0_NE | CR0_PG | CR0_WP | CR0_MP);
 	vw(VMCS_GUEST_CR4, CR4_PAE | CR4_VMXE | CR4_PGE);
@@ -58,7 +58,11 @@ static void test_load_64(void)
 	vw(VMCS_CR0_GUEST_HOST_MASK, CR0_TS);
 	vw(VMCS_CR0_READ_SHADOW, CR0_TS);
 	vw(VMCS_TSC_OFFSET, 0x1000);
-	ENTER();
+}
+
+/* SDM 28.3.2.1-28.3.2.3: exactly the guest-state area went into the CPU. */
+static void check_loaded_state_64(void)
+{
 	CHECK_EQ(C->cr0, CR0_PE | CR0_NE | CR0_PG | CR0_WP | CR0_MP | CR0_ET | CR0_CD | CR0_NW);
 	CHECK_EQ(C->cr3, PT_BASE);
 	CHECK_EQ(C->cr4, CR4_PAE | CR4_VMXE | CR4_PGE);
@@ -87,6 +91,11 @@ static void test_load_64(void)
 	CHECK_EQ(C->pat, 0x0606060606060606ULL);
 	CHECK_EQ(C->dr[7], 0x500);
 	CHECK_EQ(C->debugctl, 1);
+}
+
+/* SDM 32.3 VMLAUNCH "Operation": the launch state, and what VM entry cached. */
+static void check_launched(void)
+{
 	/* SDM 32.3 VMLAUNCH: the launch state becomes "launched". */
 	CHECK_EQ(V->launch_state, VMCS_STATE_LAUNCHED);
 	/* The cached controls (vmx_state.h). */
@@ -98,6 +107,11 @@ static void test_load_64(void)
 	CHECK_EQ(C->vmx.ctl.proc2, 0); /* secondary controls not activated */
 	CHECK(!C->halted);
 	CHECK_EQ(C->intr_shadow, 0);
+}
+
+/* The guest runs to its exits; VMLAUNCH/VMRESUME against the launch state (SDM 32.3). */
+static void check_run_and_relaunch(void)
+{
 	/* The tiny guest: HLT exits with reason 12 at its own RIP, length 1 (SDM
 	 * 27.1.3, 29.2.5). */
 	CHECK_EQ(vmx_run_native(C), VMX_SUCCEED);
@@ -122,6 +136,16 @@ static void test_load_64(void)
 	CHECK_EQ(vmx_vmclear(C, V), VMX_SUCCEED);
 	CHECK_EQ(vmx_vmlaunch(C), VMX_FAIL_INVALID);
 	CHECK_EQ(vmx_vmptrld(C, V), VMX_SUCCEED);
+}
+
+static void test_load_64(void)
+{
+	reset();
+	write_guest_state_64();
+	ENTER();
+	check_loaded_state_64();
+	check_launched();
+	check_run_and_relaunch();
 }
 
 /* SDM 28.3.2.1: without "load IA32_EFER", LMA and LME follow "IA-32e mode guest". */
@@ -154,9 +178,7 @@ static void test_load_32(void)
 	CHECK_EQ(vr(VMCS_GUEST_RIP), CODE_BASE);
 	/* With EPT: the fields (here a present entry the table at CR3 does not have). */
 	V->launch_state = VMCS_STATE_CLEAR;
-	vw(VMCS_CPU_BASED_VM_EXEC_CONTROL, vr(VMCS_CPU_BASED_VM_EXEC_CONTROL) |
-						   PROC_SECONDARY_CONTROLS);
-	vw(VMCS_SECONDARY_VM_EXEC_CONTROL, PROC2_ENABLE_EPT);
+	vmcs_set_proc2(PROC2_ENABLE_EPT);
 	vw(VMCS_EPT_POINTER, vmx_ept_identity());
 	vw(VMCS_GUEST_PDPTR0, (VMX_PDPT_BASE + PAGE_SIZE) | 1);
 	vw(VMCS_GUEST_PDPTR2, 0x71000 | 1);
@@ -183,9 +205,8 @@ static void test_load_real(void)
 	CHECK_EQ(vr(VMCS_GUEST_RIP), 0);
 }
 
-/* SDM 28.7.1-28.7.4: interruptibility, activity, pending debug exceptions, the
- * preemption timer. */
-static void test_event_state(void)
+/* SDM 28.7.1: interruptibility state (blocking by STI, MOV SS, NMI). */
+static void test_interruptibility(void)
 {
 	reset();
 	vw(VMCS_GUEST_RFLAGS, RFLAGS_FIXED1 | RFLAGS_IF);
@@ -199,7 +220,11 @@ static void test_event_state(void)
 	ENTER();
 	CHECK_EQ(C->intr_shadow_kind, SHADOW_MOVSS);
 	CHECK(!C->nmi_blocked);
-	/* Activity: HLT and wait-for-SIPI (IA32_VMX_MISC bits 6, 8). */
+}
+
+/* SDM 28.7.2: activity state HLT and wait-for-SIPI (IA32_VMX_MISC bits 6, 8). */
+static void test_activity(void)
+{
 	reset();
 	vw(VMCS_GUEST_ACTIVITY_STATE, ACTIVITY_HLT);
 	ENTER();
@@ -209,6 +234,11 @@ static void test_event_state(void)
 	ENTER();
 	CHECK(C->wait_for_sipi);
 	C->wait_for_sipi = false;
+}
+
+/* SDM 28.7.3: pending debug exceptions. */
+static void test_pending_dbg(void)
+{
 	/* A pending single-step (BS) is a #DB trap before the first instruction; with
 	 * bit 1 of the exception bitmap it exits (reason 0) at the guest RIP with the
 	 * condition as qualification (SDM 28.7.3, 29.2.1 Table 29-1). */
@@ -241,8 +271,12 @@ static void test_event_state(void)
 	ENTER();
 	CHECK(!(C->events & CPU_EV_DBTRAP));
 	C->wait_for_sipi = false;
-	/* The VMX-preemption timer at 0 exits (reason 52) before the first instruction
-	 * (SDM 27.5.1, 28.7.4). */
+}
+
+/* SDM 28.7.4, 27.5.1: the VMX-preemption timer at 0 exits (reason 52) before the
+ * first instruction. */
+static void test_preemption_timer_at_entry(void)
+{
 	reset();
 	vw(VMCS_PIN_BASED_VM_EXEC_CONTROL, VMX_PIN_MUST1 | PIN_PREEMPTION_TIMER);
 	vw(VMCS_VMX_PREEMPTION_TIMER_VALUE, 0);
@@ -324,7 +358,10 @@ int main(void)
 	test_efer_from_control();
 	test_load_32();
 	test_load_real();
-	test_event_state();
+	test_interruptibility();
+	test_activity();
+	test_pending_dbg();
+	test_preemption_timer_at_entry();
 	test_msr_load();
 	return report("vmx_entry_load");
 }

@@ -276,20 +276,11 @@ static const struct tlb_entry *entry_of(gva_t la)
 	return tlb_entry_of(&C->tlb, TLB_CTX_SUP, la);
 }
 
-/* SDM 30.3 with 28.3.1.1/30.3.5: in non-root operation with EPT, the guest's
- * paging-structure entries and its final addresses are guest-physical and go through
- * EPT; the TLB caches the combined mapping (silicon-physical page) so that the next
- * access is a fast-path hit; EPT A/D flags count paging-structure accesses as writes. */
-static void test_mmu_nonroot(void)
+/* Reads: the combined mapping (silicon-physical page) is cached and the next access
+ * is a fast-path hit; the guest's and the EPT's accessed flags are set, and the guest
+ * page table's EPT leaf is dirty (SDM 30.3.5). */
+static void check_nonroot_reads(uint64_t eptp, const uint64_t *ept_pte, const uint64_t *gpte)
 {
-	mode_long64(false);
-	uint64_t eptp = ept_new(true);
-	ept_identity(eptp);
-	uint64_t *ept_pte = ept_map(eptp, GPA, HPA, 1, EPT_RWX);
-	*ram64(HPA) = 0x1122334455667788ULL;
-	*ram64(GPA) = 0xBAD;
-	uint64_t *gpte = map64(GLA, GPA, 1, P | RW);
-	enter_nonroot(PROC2_ENABLE_EPT, eptp, 1);
 	CHECK_EQ(peek(GLA), 0x1122334455667788ULL);
 	CHECK_EQ(entry_of(GLA)->gpa, HPA);               /* combined: silicon-physical */
 	CHECK_EQ(*gpte & (ACC | DIRTY), ACC);             /* guest A set, at GPA = HPA */
@@ -301,17 +292,25 @@ static void test_mmu_nonroot(void)
 	uint64_t slow = C->tlb.stats.slow;
 	CHECK_EQ(peek(GLA + 8), 0);
 	CHECK_EQ(C->tlb.stats.slow, slow);                /* a fast-path hit */
-	/* The first write walks again (EPT D = 0), sets both dirty flags; then fast. */
+}
+
+/* The first write walks again (EPT D = 0) and sets both dirty flags; then fast. */
+static void check_nonroot_writes(const uint64_t *ept_pte, const uint64_t *gpte)
+{
 	CHECK_EQ(wr8(GLA, 0x55), NO_FAULT);
 	CHECK_EQ(*ram64(HPA), 0x55);
 	CHECK(*ept_pte & EPT_DIRTY);
 	CHECK(*gpte & DIRTY);
-	slow = C->tlb.stats.slow;
+	uint64_t slow = C->tlb.stats.slow;
 	CHECK_EQ(wr8(GLA + 16, 0x66), NO_FAULT);
 	CHECK_EQ(C->tlb.stats.slow, slow);
 	CHECK_EQ(*ram64(HPA + 16), 0x66);
-	/* Instruction fetch: the decode cache gets the silicon-physical address; a guest
-	 * write to that page bumps its generation (self-modifying code, bus.h). */
+}
+
+/* Instruction fetch: the decode cache gets the silicon-physical address; a guest
+ * write to that page bumps its generation (self-modifying code, bus.h). */
+static void check_nonroot_fetch(void)
+{
 	const uint8_t *code;
 	int avail;
 	gpa_t pa;
@@ -322,6 +321,11 @@ static void test_mmu_nonroot(void)
 	uint32_t gen = B.page_gen[HPA >> PAGE_SHIFT];
 	CHECK_EQ(wr8(GLA + 0x40, 0x90), NO_FAULT);
 	CHECK_EQ(B.page_gen[HPA >> PAGE_SHIFT], gen + 1);
+}
+
+/* Guests without paging (unrestricted guest): their addresses still go through EPT. */
+static void check_nonroot_unpaged(uint64_t eptp)
+{
 	/* Unrestricted guest, CR0.PG = 0 (SDM 28.3.1.1): the linear address is the
 	 * guest-physical address, still translated by EPT. */
 	C->cr0 &= ~CR0_PG;
@@ -346,6 +350,26 @@ static void test_mmu_nonroot(void)
 	C->cr0 |= CR0_PE;
 	C->mode = MODE_PROT32;
 	flat_segs(AR_DB);
+}
+
+/* SDM 30.3 with 28.3.1.1/30.3.5: in non-root operation with EPT, the guest's
+ * paging-structure entries and its final addresses are guest-physical and go through
+ * EPT; the TLB caches the combined mapping (silicon-physical page) so that the next
+ * access is a fast-path hit; EPT A/D flags count paging-structure accesses as writes. */
+static void test_mmu_nonroot(void)
+{
+	mode_long64(false);
+	uint64_t eptp = ept_new(true);
+	ept_identity(eptp);
+	uint64_t *ept_pte = ept_map(eptp, GPA, HPA, 1, EPT_RWX);
+	*ram64(HPA) = 0x1122334455667788ULL;
+	*ram64(GPA) = 0xBAD;
+	uint64_t *gpte = map64(GLA, GPA, 1, P | RW);
+	enter_nonroot(PROC2_ENABLE_EPT, eptp, 1);
+	check_nonroot_reads(eptp, ept_pte, gpte);
+	check_nonroot_writes(ept_pte, gpte);
+	check_nonroot_fetch();
+	check_nonroot_unpaged(eptp);
 	exit_to_root();
 	CHECK_EQ(peek(GPA + 16), *ram64(GPA + 16));       /* root: no EPT */
 	C->vmx.ctl = (struct vmx_controls){ 0 };

@@ -59,12 +59,11 @@ static void runs_to_hlt(uint64_t rip, int line)
 }
 #define RUNS_TO_HLT(rip) runs_to_hlt((rip), __LINE__)
 
-/* SDM 28.6.1.1: external interrupt, hardware exceptions with and without error code,
- * NMI: the return address is the guest RIP. */
-static void test_hw_events(void)
+/* SDM 28.6.1.1: external interrupt 40H through an interrupt gate: the return address
+ * is the guest RIP, IF cleared in the handler, the frame holds RIP, CS, RFLAGS (IF =
+ * 1), RSP, SS (SDM 6.14.2). */
+static void test_external_interrupt(void)
 {
-	/* External interrupt 40H through an interrupt gate: IF cleared in the handler,
-	 * the frame holds RIP, CS, RFLAGS (IF = 1), RSP, SS (SDM 6.14.2). */
 	reset(0, false);
 	vw(VMCS_GUEST_RFLAGS, RFLAGS_FIXED1 | RFLAGS_IF | RFLAGS_CF);
 	inject(INFO(INTR_TYPE_EXT_INTR, 0x40), 0, 0);
@@ -80,7 +79,11 @@ static void test_hw_events(void)
 	RUNS_TO_HLT(HANDLER(0x40));
 	/* SDM 29.2 (exit): the valid bit of the entry field is cleared by the exit. */
 	CHECK(!(vr(VMCS_VM_ENTRY_INTR_INFO_FIELD) & INTR_INFO_VALID));
+}
 
+/* SDM 28.6.1.1: hardware exceptions, with and without an error code. */
+static void test_hw_exceptions(void)
+{
 	/* #GP with an error code: pushed after RIP; RF = 1 in the image (fault). */
 	reset(0, false);
 	inject(INFO(INTR_TYPE_HW_EXCEPTION, EXC_GP) | INTR_INFO_DELIVER_CODE, 0x18, 0);
@@ -106,8 +109,11 @@ static void test_hw_events(void)
 	inject(INFO(INTR_TYPE_HW_EXCEPTION, EXC_UD), 0, 0);
 	ENTER();
 	CHECK_EQ(stk64(0), GUEST_RIP);
+}
 
-	/* NMI: NMIs are blocked after delivery (SDM 28.6.1.1, 6.7.1) ... */
+/* SDM 28.6.1.1, 6.7.1: an injected NMI blocks NMIs ... */
+static void test_nmi(void)
+{
 	reset(0, false);
 	inject(INFO(INTR_TYPE_NMI, EXC_NMI), 0, 0);
 	ENTER();
@@ -290,7 +296,9 @@ static void test_real_mode(void)
 int main(void)
 {
 	vmx_init();
-	test_hw_events();
+	test_external_interrupt();
+	test_hw_exceptions();
+	test_nmi();
 	test_sw_events();
 	test_special();
 	test_nested();

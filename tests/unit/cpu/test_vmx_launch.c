@@ -118,11 +118,12 @@ static enum cpu_exit run_code(const uint8_t *code, size_t n)
 	return cpu_run(C, 1000);
 }
 
+static const uint8_t vmlaunch[] = { 0x0F, 0x01, 0xC2 };
+static const uint8_t vmresume[] = { 0x0F, 0x01, 0xC3 };
+
 /* The whole round trip through the run loop. */
 static void test_round_trip(void)
 {
-	static const uint8_t vmlaunch[] = { 0x0F, 0x01, 0xC2 };
-	static const uint8_t vmresume[] = { 0x0F, 0x01, 0xC3 };
 	reset(0);
 	CHECK_EQ(run_code(vmlaunch, sizeof(vmlaunch)), CPU_EXIT_HALTED);
 	CHECK_EQ(vmcs(VMCS_ID_VM_EXIT_REASON), EXIT_REASON_HLT);
@@ -139,8 +140,13 @@ static void test_round_trip(void)
 	CHECK_EQ(run_code(vmresume, sizeof(vmresume)), CPU_EXIT_HALTED);
 	CHECK_EQ(vmcs(VMCS_ID_VM_EXIT_REASON), EXIT_REASON_HLT);
 	CHECK_EQ(C->rip, HOST_RIP + 1);
-	/* MOV SS, AX; VMRESUME: blocked by MOV SS, VMfailValid(26); the next HLT halts
-	 * the VMM itself (SDM 32.3). */
+}
+
+/* SDM 32.3: VMRESUME right after MOV SS is VMfailValid(26); out of the shadow it
+ * enters. Continues with the VMCS test_round_trip launched. */
+static void test_blocked_by_mov_ss(void)
+{
+	/* MOV SS, AX; VMRESUME: blocked; the next HLT halts the VMM itself. */
 	static const uint8_t movss[] = { 0x8E, 0xD0, 0x0F, 0x01, 0xC3, 0xF4 };
 	C->halted = false;
 	C->gpr[RAX] = SEL_DATA32;
@@ -160,15 +166,23 @@ static void test_round_trip(void)
 	CHECK_EQ(run_code(movss_nop, sizeof(movss_nop)), CPU_EXIT_HALTED);
 	CHECK_EQ(vmcs(VMCS_ID_VM_EXIT_REASON), EXIT_REASON_HLT);
 	CHECK_EQ(C->rip, HOST_RIP + 1);
-	/* The VMM single-steps its VMLAUNCH: no #DB follows into the guest, which runs
-	 * its HLT (debug traps after entry come from the pending-debug-exceptions
-	 * field only, SDM 28.7.3). */
+}
+
+/* The VMM single-steps its VMLAUNCH: no #DB follows into the guest, which runs its
+ * HLT (debug traps after entry come from the pending-debug-exceptions field only,
+ * SDM 28.7.3). */
+static void test_single_stepped_launch(void)
+{
 	reset(0);
 	cpu_set_rflags(C, RFLAGS_FIXED1 | RFLAGS_TF);
 	CHECK_EQ(run_code(vmlaunch, sizeof(vmlaunch)), CPU_EXIT_HALTED);
 	CHECK_EQ(vmcs(VMCS_ID_VM_EXIT_REASON), EXIT_REASON_HLT);
 	CHECK_EQ(vmcs(VMCS_ID_GUEST_RIP), GUEST_RIP);
-	/* A guest-state failure is a failure exit to HOST_RIP (SDM 28.8). */
+}
+
+/* A guest-state failure is a failure exit to HOST_RIP (SDM 28.8). */
+static void test_failure_exit(void)
+{
 	reset(0);
 	V->field[VMCS_ID_GUEST_CR0] &= ~(uint64_t)CR0_NE;
 	CHECK_EQ(run_code(vmlaunch, sizeof(vmlaunch)), CPU_EXIT_HALTED);
@@ -182,5 +196,8 @@ int main(void)
 	vmx_init();
 	test_checks();
 	test_round_trip();
+	test_blocked_by_mov_ss();
+	test_single_stepped_launch();
+	test_failure_exit();
 	return report("vmx_launch");
 }

@@ -52,15 +52,22 @@ static void leave(void)
 	exit_to_root();
 }
 
+/* What the guest with cr3 and VPID vpid reads at la: VM entry, the read, VM exit. */
+static uint64_t peek_in_vpid(uint64_t cr3, uint16_t vpid, uint64_t la)
+{
+	enter(cr3, PROC2_ENABLE_VPID, 0, vpid);
+	uint64_t v = peek(la);
+	leave();
+	return v;
+}
+
 /* SDM 30.4: the root's and a guest's translations of one linear address are apart,
  * and with VPID both survive the transitions (no new walks; stale values prove it). */
 static void test_isolation_and_retention(void)
 {
 	setup();
 	CHECK_EQ(peek(LA), 0xA);
-	enter(g1_cr3, PROC2_ENABLE_VPID, 0, 1);
-	CHECK_EQ(peek(LA), 0xB);
-	leave();
+	CHECK_EQ(peek_in_vpid(g1_cr3, 1, LA), 0xB);
 	uint64_t walks = C->tlb.stats.walks;
 	CHECK_EQ(peek(LA), 0xA);
 	CHECK_EQ(C->tlb.stats.walks, walks);       /* root entries kept across entry/exit */
@@ -70,9 +77,7 @@ static void test_isolation_and_retention(void)
 	CHECK_EQ(C->tlb.stats.walks, walks);
 	/* Another VPID does not see them. */
 	leave();
-	enter(g2_cr3, PROC2_ENABLE_VPID, 0, 2);
-	CHECK_EQ(peek(LA), 0xD);
-	leave();
+	CHECK_EQ(peek_in_vpid(g2_cr3, 2, LA), 0xD);
 	enter(g1_cr3, PROC2_ENABLE_VPID, 0, 1);
 	CHECK_EQ(peek(LA), 0xB);
 	/* MOV to CR3 in the guest invalidates the guest's (current VPID) mappings only
@@ -125,31 +130,19 @@ static void test_invvpid_contexts(void)
 {
 	setup();
 	CHECK_EQ(peek(LA), 0xA);
-	enter(g1_cr3, PROC2_ENABLE_VPID, 0, 1);
-	CHECK_EQ(peek(LA), 0xB);
-	leave();
-	enter(g2_cr3, PROC2_ENABLE_VPID, 0, 2);
-	CHECK_EQ(peek(LA), 0xD);
-	leave();
+	CHECK_EQ(peek_in_vpid(g1_cr3, 1, LA), 0xB);
+	CHECK_EQ(peek_in_vpid(g2_cr3, 2, LA), 0xD);
 	*g1_pte = PA_C | P | RW;
 	*g2_pte = PA_C | P | RW;
 	*root_pte = PA_C | P | RW;
 	vpid_invalidate(C, INVVPID_SINGLE_CONTEXT, 1, 0);
-	enter(g1_cr3, PROC2_ENABLE_VPID, 0, 1);
-	CHECK_EQ(peek(LA), 0xC);
-	leave();
-	enter(g2_cr3, PROC2_ENABLE_VPID, 0, 2);
-	CHECK_EQ(peek(LA), 0xD);                   /* VPID 2 untouched */
-	leave();
+	CHECK_EQ(peek_in_vpid(g1_cr3, 1, LA), 0xC);
+	CHECK_EQ(peek_in_vpid(g2_cr3, 2, LA), 0xD); /* VPID 2 untouched */
 	CHECK_EQ(peek(LA), 0xA);                   /* root untouched */
 	*g1_pte = PA_B | P | RW;
 	vpid_invalidate(C, INVVPID_ALL_CONTEXT, 0, 0);
-	enter(g1_cr3, PROC2_ENABLE_VPID, 0, 1);
-	CHECK_EQ(peek(LA), 0xB);
-	leave();
-	enter(g2_cr3, PROC2_ENABLE_VPID, 0, 2);
-	CHECK_EQ(peek(LA), 0xC);
-	leave();
+	CHECK_EQ(peek_in_vpid(g1_cr3, 1, LA), 0xB);
+	CHECK_EQ(peek_in_vpid(g2_cr3, 2, LA), 0xC);
 	CHECK_EQ(peek(LA), 0xA);                   /* VPID 0000H is not "all contexts" */
 }
 
@@ -176,9 +169,7 @@ static void test_invvpid_retaining_globals(void)
 	leave();
 	/* Plain single-context drops the globals too. */
 	vpid_invalidate(C, INVVPID_SINGLE_CONTEXT, 1, 0);
-	enter(g1_cr3, PROC2_ENABLE_VPID, 0, 1);
-	CHECK_EQ(peek(LA), 0xC);
-	leave();
+	CHECK_EQ(peek_in_vpid(g1_cr3, 1, LA), 0xC);
 	/* A guest's global entry is never the root's. */
 	CHECK_EQ(peek(LA), 0xA);
 	C->cr4 &= ~CR4_PGE;

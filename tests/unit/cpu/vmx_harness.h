@@ -4,7 +4,10 @@
  * 64-bit TSS, identity paging of the first 64 MiB), enters native VMX operation and
  * makes a fresh VMCS current; vmcs_setup_guest64() fills it with a valid 64-bit guest
  * (the harness's own state: CPL 0, flat segments, RIP = CODE_BASE) and the minimum
- * controls, so that a test changes only what it is about. Header-only.
+ * controls, so that a test changes only what it is about (vmcs_setup_guest32() and
+ * vmcs_setup_guest_real() for the other modes, vmcs_setup_host64() for the host-state
+ * area a software VMM needs; vmcs_clear_fields() starts over). vmx_entry_succeeds()
+ * is VM entry as one check. Header-only.
  */
 #ifndef TURTLES_TESTS_VMX_HARNESS_H
 #define TURTLES_TESTS_VMX_HARNESS_H
@@ -141,6 +144,14 @@ static UNUSED void vmx_init(void)
 	vmcs_setup_guest64();
 }
 
+/* Activate the secondary processor-based controls and set them to proc2. */
+static UNUSED void vmcs_set_proc2(uint32_t proc2)
+{
+	vw(VMCS_CPU_BASED_VM_EXEC_CONTROL, vr(VMCS_CPU_BASED_VM_EXEC_CONTROL) |
+						   PROC_SECONDARY_CONTROLS);
+	vw(VMCS_SECONDARY_VM_EXEC_CONTROL, proc2);
+}
+
 /* --- other guests: 32-bit protected mode, real mode with "unrestricted guest" ------ */
 
 #define VMX_EPT_BASE 0x40000ULL  /* 2 pages: an identity EPT of the first 1 GiB */
@@ -232,6 +243,20 @@ static UNUSED enum vmx_result vmx_entry_succeeds(int line)
 			C->vmx.entry_failed_check ? C->vmx.entry_failed_check : "-");
 	CHECK_EQ(r, VMX_SUCCEED);
 	return r;
+}
+
+/* r is VMfailValid(want) (SDM 28.2: a control or host-state check failed) and the CPU
+ * stayed in root operation: three checks; a failure names the failed entry check and
+ * the test's line. */
+static UNUSED void vmx_check_fail_valid(enum vmx_result r, uint64_t want, int line)
+{
+	uint64_t err = vr(VMCS_VM_INSTRUCTION_ERROR);
+	if (r != VMX_FAIL_VALID || err != want)
+		fprintf(stderr, "line %d: result %d error %" PRIu64 " (%s)\n", line, r, err,
+			C->vmx.entry_failed_check ? C->vmx.entry_failed_check : "-");
+	CHECK_EQ(r, VMX_FAIL_VALID);
+	CHECK_EQ(err, want);
+	CHECK(!C->vmx.non_root);
 }
 
 /* The basic exit reason of the last VM exit. */

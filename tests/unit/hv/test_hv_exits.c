@@ -192,6 +192,34 @@ static void test_mmio_alu(void)
 	CHECK_EQ(hv_vmread(v, VMCS_GUEST_RIP), 0xA000 + sizeof(code));
 }
 
+/* An event delivery that touches an unassigned page (SDM 29.2.4: IDT-vectoring
+ * information valid) gets L0's scratch page there and is re-delivered; into a device
+ * page it cannot be completed: the VM shuts down. */
+static void test_delivery_fault(void)
+{
+	struct hv_vcpu *v = vcpu(0);
+	guest_flat32(v, 0xC000);
+	hpa_t hpa;
+	uint64_t perm;
+	CHECK(!ept01_lookup(&VM->ept, 0xE0000000ULL, &hpa, &perm));
+	hv_vmwrite(v, VMCS_GUEST_PHYSICAL_ADDRESS, 0xE0000FFCULL);
+	hv_vmwrite(v, VMCS_VM_EXIT_REASON, EXIT_REASON_EPT_VIOLATION);
+	hv_vmwrite(v, VMCS_EXIT_QUALIFICATION, BIT(1));
+	hv_vmwrite(v, VMCS_IDT_VECTORING_INFO_FIELD, EXC_UD | (3u << 8) | BIT(31));
+	hv_save_vectoring(v);
+	CHECK_EQ(hv_handle_exit(v, EXIT_REASON_EPT_VIOLATION), HV_RESUME);
+	CHECK(ept01_lookup(&VM->ept, 0xE0000000ULL, &hpa, &perm));
+	CHECK_EQ(hpa, VM->scratch_page);
+	CHECK_EQ(perm, EPT_READ | EPT_WRITE); /* never executable */
+	CHECK(hpa >= GUEST_RAM);             /* L0's page, not guest RAM */
+	CHECK_EQ(v->reinject_info, EXC_UD | (3u << 8) | BIT(31)); /* re-delivered */
+	v->reinject_info = 0;
+	hv_vmwrite(v, VMCS_GUEST_PHYSICAL_ADDRESS, DEV_MMIO);
+	CHECK_EQ(hv_handle_exit(v, EXIT_REASON_EPT_VIOLATION), HV_SHUTDOWN);
+	VM->shutdown = NULL;
+	hv_vmwrite(v, VMCS_IDT_VECTORING_INFO_FIELD, 0);
+}
+
 static uint64_t crq(int cr, int type, int gpr)
 {
 	return (uint64_t)cr | ((uint64_t)type << 4) | ((uint64_t)gpr << 8); /* Table 29-3 */
@@ -330,6 +358,26 @@ static void test_init_sipi(void)
 	CHECK_EQ(hv_vmread(ap, VMCS_GUEST_ACTIVITY_STATE), ACTIVITY_ACTIVE);
 }
 
+/* VMCALL: KVM's answer to an unknown hypercall, -KVM_ENOSYS; -KVM_EPERM from CPL 3. */
+static void test_vmcall(void)
+{
+	struct hv_vcpu *v = vcpu(0);
+	guest_flat32(v, 0xB000);
+	v->cpu->gpr[RAX] = 0x7475;
+	CHECK_EQ(fake_exit(v, EXIT_REASON_VMCALL, 0, 3), HV_RESUME);
+	CHECK_EQ(v->cpu->gpr[RAX], (uint32_t)-1000); /* 32-bit guest: EAX */
+	CHECK_EQ(hv_vmread(v, VMCS_GUEST_RIP), 0xB003);
+	hv_vmwrite(v, VMCS_GUEST_SS_AR_BYTES, 0x3 | AR_S | AR_P | AR_DB | AR_G | (3u << AR_DPL_SHIFT));
+	CHECK_EQ(fake_exit(v, EXIT_REASON_VMCALL, 0, 3), HV_RESUME);
+	CHECK_EQ(v->cpu->gpr[RAX], (uint32_t)-1);
+	guest_flat32(v, 0xB000);
+	/* VMXON: #UD (CPUID.1:ECX.VMX = 0 for L1), RIP stays. */
+	CHECK_EQ(fake_exit(v, EXIT_REASON_VMON, 0, 4), HV_RESUME);
+	CHECK_EQ(v->reinject_info, EXC_UD | (3u << 8) | BIT(31));
+	CHECK_EQ(hv_vmread(v, VMCS_GUEST_RIP), 0xB000);
+	v->reinject_info = 0;
+}
+
 static void test_shutdown_and_stats(void)
 {
 	struct hv_vcpu *v = vcpu(0);
@@ -370,9 +418,11 @@ int main(void)
 	test_io();
 	test_mmio();
 	test_mmio_alu();
+	test_delivery_fault();
 	test_cr();
 	test_hlt_and_injection();
 	test_init_sipi();
+	test_vmcall();
 	test_shutdown_and_stats();
 	hv_teardown(2);
 	return report("hv/exits");
