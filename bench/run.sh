@@ -88,7 +88,9 @@ run() {
       -kernel "$kdir/$k.elf" -append "$args")
   else
     # shellcheck disable=SC2206 # TURTLES_FLAGS is a list of options
-    cmd=("$turtles" run --kernel "$kdir/$k.elf" --append "$args" -m 256 $turtles_flags)
+    # Level 0 (bare on the silicon) unless TURTLES_FLAGS says otherwise: the figure
+    # of the silicon against QEMU. bench/levels.sh compares the levels.
+    cmd=("$turtles" run --level 0 --kernel "$kdir/$k.elf" --append "$args" -m 256 $turtles_flags)
   fi
   timed_run "$emu $k '$args'" "${cmd[@]}"
 }

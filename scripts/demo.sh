@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The demo: installs dependencies, builds turtles and its guest kernels, and boots the
-# 'hello' conformance kernel bare on the silicon (--level 0).
+# 'hello' conformance kernel as a guest of L0, the hypervisor (--level 1, the default),
+# with every VM exit counted (--stats). Pass --level 0 to run it bare on the silicon.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/deps.sh

@@ -21,9 +21,9 @@ void vmm_usage(void *file)
 	      "  -m MIB              guest RAM in MiB (default 128, 2..3072)\n"
 	      "  --smp N             number of CPUs (default 1, max 32); APs wait for\n"
 	      "                      INIT-SIPI-SIPI\n"
-	      "  --level L           0 = run the kernel bare on the silicon (default);\n"
-	      "                      1 = run it as a guest of L0, the hypervisor, in VMX\n"
-	      "                      non-root operation\n"
+	      "  --level L           1 = run the kernel as a guest of L0, the hypervisor,\n"
+	      "                      in VMX non-root operation (default);\n"
+	      "                      0 = run it bare on the silicon\n"
 	      "  --deterministic     derive all time from retired instructions so that a\n"
 	      "                      run repeats exactly\n"
 	      "  --max-insns N       stop after N instructions (status 8); with\n"
@@ -117,7 +117,7 @@ static int apply_option(int c, const char *arg, struct vmm_options *opt)
 
 int vmm_parse_run_options(int argc, char **argv, struct vmm_options *opt)
 {
-	*opt = (struct vmm_options){ .append = "", .ram_mib = 128, .smp = 1, .level = 0 };
+	*opt = (struct vmm_options){ .append = "", .ram_mib = 128, .smp = 1, .level = 1 };
 	int c;
 	optind = 1;
 	opterr = 0;

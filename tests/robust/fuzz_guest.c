@@ -3,11 +3,12 @@
  *
  *   robust_fuzz_guest TURTLES [--count N] [--seed S] [--only I] [--max-insns N]
  *                     [--timeout S] [--jobs J] [--max-failures F] [--keep DIR]
- *                     [--long] [-v]
+ *                     [--level L] [--long] [-v]
  *
  * Writes tiny Multiboot a.out-kludge kernels whose code is mostly random bytes and runs
  * each as `TURTLES run --kernel K --deterministic --max-insns N --timeout S --stats
- * [-m M] [--smp C]` (defaults N = 100000, S = 2; J = 2 runs at a time). Random code
+ * [-m M] [--smp C] --level L` (defaults N = 100000, S = 2, L = 0: bare on the silicon;
+ * L = 1 runs every image as a guest of L0; J = 2 runs at a time). Random code
  * triple-faults, hangs, writes to devices, reprograms the PIC and APIC, switches modes,
  * ... The machine must survive all of it: every run must end by itself with a
  * documented status other than 2 (the images are valid) and 10, never by a signal, and
@@ -820,7 +821,7 @@ struct totals {
 /* Judge one finished run; prints and keeps the image if it failed. */
 static void judge(const struct slot *sl, const struct run_result *res, const char *turtles,
 		  const char *argv0, uint64_t seed, long max_insns, long timeout_s,
-		  const char *keep_dir, bool verbose, struct totals *t)
+		  const char *level, const char *keep_dir, bool verbose, struct totals *t)
 {
 	if (res->seconds > t->slowest)
 		t->slowest = res->seconds;
@@ -859,10 +860,10 @@ static void judge(const struct slot *sl, const struct run_result *res, const cha
 	if (rename(sl->img_path, saved) == 0)
 		printf("  image saved as %s\n", saved);
 	printf("  reproduce: %s run --kernel %s --deterministic --max-insns %ld "
-	       "--timeout %ld -m %u --smp %d </dev/null\n"
-	       "  or:        %s %s --seed 0x%llx --only %ld -v\n",
-	       turtles, saved, max_insns, timeout_s, sl->cfg.ram_mib, sl->cfg.smp, argv0,
-	       turtles, (unsigned long long)seed, sl->index);
+	       "--timeout %ld -m %u --smp %d --level %s </dev/null\n"
+	       "  or:        %s %s --seed 0x%llx --only %ld --level %s -v\n",
+	       turtles, saved, max_insns, timeout_s, sl->cfg.ram_mib, sl->cfg.smp, level, argv0,
+	       turtles, (unsigned long long)seed, sl->index, level);
 }
 
 int main(int argc, char **argv)
@@ -873,7 +874,7 @@ int main(int argc, char **argv)
 	uint64_t seed = 0x7475727446757A7AULL; /* fixed: the test must repeat exactly */
 	long count = 300, only = -1, max_insns = 100000, timeout_s = 2, jobs = 2;
 	int max_failures = 5;
-	const char *keep = NULL;
+	const char *keep = NULL, *level = "0";
 	bool verbose = false;
 	for (int i = 2; i < argc; i++) {
 		const char *a = argv[i];
@@ -886,6 +887,7 @@ int main(int argc, char **argv)
 		else if (!strcmp(a, "--jobs") && v) jobs = strtol(v, NULL, 0), i++;
 		else if (!strcmp(a, "--max-failures") && v) max_failures = atoi(v), i++;
 		else if (!strcmp(a, "--keep") && v) keep = v, i++;
+		else if (!strcmp(a, "--level") && v) level = v, i++;
 		else if (!strcmp(a, "--long")) count = 5000;
 		else if (!strcmp(a, "-v")) verbose = true;
 		else usage(argv[0]);
@@ -938,7 +940,8 @@ int main(int argc, char **argv)
 			snprintf(smp, sizeof(smp), "%d", sl->cfg.smp);
 			char *args[] = { (char *)turtles, "run", "--kernel", sl->img_path,
 					 "--deterministic", "--max-insns", insns, "--timeout", tmo,
-					 "-m", ram, "--smp", smp, "--stats", NULL };
+					 "-m", ram, "--smp", smp, "--stats", "--level",
+					 (char *)level, NULL };
 			/* The guest's serial output goes nowhere: REP OUTSB can write
 			 * gigabytes. */
 			if (start_job(&running[j], args, NULL, sl->err_path)) {
@@ -950,7 +953,7 @@ int main(int argc, char **argv)
 		int j = wait_job(running, (int)jobs, (double)timeout_s + KILL_GRACE, &res);
 		if (j < 0)
 			break;
-		judge(&slots[j], &res, turtles, argv[0], seed, max_insns, timeout_s,
+		judge(&slots[j], &res, turtles, argv[0], seed, max_insns, timeout_s, level,
 		      keep ? keep : dir, verbose, &t);
 		if (t.failures >= max_failures && next < last) {
 			printf("FAIL: stopping after %d failures\n", t.failures);

@@ -1,7 +1,7 @@
 #!/bin/sh
 # test_machine.sh - the documented ways a machine ends, from tiny guest kernels.
 #
-# usage: test_machine.sh TURTLES MKKERNEL [shutdown | idle_limit | fault_loop]
+# usage: test_machine.sh TURTLES MKKERNEL [shutdown | idle_limit | fault_loop] [LEVEL]
 #
 # Each kernel is a Multiboot a.out-kludge image written by MKKERNEL (robust_mkkernel):
 # a header and a few instructions, entered in flat 32-bit protected mode at 0x100020.
@@ -26,6 +26,7 @@ fi
 T=$1
 MK=$2
 what=${3:-shutdown}
+level=${4:-0} # --level of every run: 0 = bare on the silicon, 1 = as a guest of L0
 ASAN_OPTIONS=${ASAN_OPTIONS:-exitcode=66:detect_leaks=1}
 UBSAN_OPTIONS=${UBSAN_OPTIONS:-exitcode=66:print_stacktrace=1}
 export ASAN_OPTIONS UBSAN_OPTIONS
@@ -49,7 +50,7 @@ expect() {
 	checks=$((checks + 1))
 	k=$dir/kernel.elf
 	"$MK" "$k" 0x100000 "$code" || exit 2
-	timeout -k 2 "$limit" "$T" run --kernel "$k" "$@" </dev/null >"$out" 2>"$err"
+	timeout -k 2 "$limit" "$T" run --kernel "$k" --level "$level" "$@" </dev/null >"$out" 2>"$err"
 	status=$?
 	for w in $want; do
 		if [ "$status" -eq "$w" ]; then
