@@ -105,14 +105,6 @@ void tlb_drop_fast_writes(struct cpu *cpu, uint64_t pfn)
 
 /* --- tags ---------------------------------------------------------------------- */
 
-/* Access kinds (BIT(TLB_*)) the EPT part of a combined mapping denies: no permission
- * (SDM 30.3.3.2), or a write that must set the EPT dirty flag first (SDM 30.3.5). */
-static inline unsigned ept_deny(uint32_t flags)
-{
-	unsigned d = (flags / TLBF_EPT_NR) & 7;
-	return (flags & TLBF_EPT_CLEAN) ? d | BIT(TLB_WRITE) : d;
-}
-
 /* Derive the fast-path tags of entry i from its translation, for its context. */
 static void tlb_set_tags(struct cpu *cpu, uint32_t i)
 {
@@ -120,7 +112,7 @@ static void tlb_set_tags(struct cpu *cpu, uint32_t i)
 	struct tlb_entry *e = &t->ent[i];
 	int ctx = (int)(i >> TLB_BITS);
 	bool ram = !(e->flags & TLBF_SLOW);
-	unsigned deny = ept_deny(e->flags);
+	unsigned deny = tlb_ept_deny(e->flags);
 	e->tag[TLB_READ] = ram && !(deny & BIT(TLB_READ)) &&
 			   mmu_allows(cpu, e->flags, ACC_READ, ctx) ? e->page : 0;
 	e->tag[TLB_EXEC] = ram && !(deny & BIT(TLB_EXEC)) &&
@@ -423,7 +415,7 @@ void tlb_flush_page(struct cpu *cpu, gva_t la)
 static bool usable(const struct cpu *cpu, uint32_t flags, int kind, int ctx)
 {
 	return mmu_allows(cpu, flags, kind, ctx) && (kind != ACC_WRITE || (flags & TLBF_D)) &&
-	       !(ept_deny(flags) & BIT(kind));
+	       !(tlb_ept_deny(flags) & BIT(kind));
 }
 
 static struct tlb_entry *fill_by_walk(struct cpu *cpu, uint32_t i, gva_t la, int ctx,

@@ -81,6 +81,14 @@ enum { TLB_READ, TLB_WRITE, TLB_EXEC };
 #define TLBF_VAPIC BIT(13)     /* the APIC-access page ("virtualize APIC accesses") */
 #define TLBF_SLOW (TLBF_MMIO | TLBF_APIC | TLBF_VAPIC)
 
+/* Access kinds (BIT(TLB_*)) the EPT part of a combined mapping denies: no permission
+ * (SDM 30.3.3.2), or a write that must set the EPT dirty flag first (SDM 30.3.5). */
+static inline unsigned tlb_ept_deny(uint32_t flags)
+{
+	unsigned d = (flags / TLBF_EPT_NR) & 7;
+	return (flags & TLBF_EPT_CLEAN) ? d | (unsigned)BIT(TLB_WRITE) : d;
+}
+
 struct tlb_entry {
 	uint64_t tag[3];    /* per TLB_READ/WRITE/EXEC: page | stamp, or 0 */
 	uint64_t addend;    /* host pointer - linear address (RAM pages) */

@@ -200,12 +200,42 @@ bool ept_walk(struct cpu *cpu, gpa_t gpa, const struct ept_access *a, struct ept
 	return true;
 }
 
+/* The cache context of the current EPTP: its EPTRTA and A/D-enable bit (ept_cache.h). */
+static inline uint64_t eptc_key(uint64_t eptp)
+{
+	return (eptp & (EPT_ADDR_MASK | EPTP_AD_ENABLE)) | 1;
+}
+
+/* A cached guest-physical mapping of gpa that allows an access of kind (SDM 30.4.1):
+ * not if its rights deny it, nor a write to a clean EPT page (which must walk to set
+ * the dirty flag and log to PML, SDM 30.3.5-30.3.6). */
+static inline bool ept_cached(struct cpu *cpu, gpa_t gpa, int kind, struct ept_xlate *x)
+{
+	struct ept_cache *c = &cpu->vmx.eptc;
+	uint64_t key = eptc_key(cpu->vmx.ctl.eptp);
+	if (unlikely(c->key != key))
+		ept_cache_switch(c, key);
+	const struct ept_cache_entry *e = ept_cache_find(c, gpa);
+	if (!e)
+		return false;
+	uint32_t flags = (uint32_t)(e->delta & EPTC_RIGHTS) * TLBF_EPT_NR;
+	if (tlb_ept_deny(flags) & BIT(kind))
+		return false;
+	x->hpa = (gpa & PAGE_MASK) + (e->delta & PAGE_MASK);
+	x->flags = flags;
+	x->size = PAGE_SIZE; /* what the cache vouches for, at least */
+	return true;
+}
+
 void ept_translate(struct cpu *cpu, gpa_t gpa, const struct ept_access *a,
 		   struct ept_xlate *x)
 {
+	if (ept_cached(cpu, gpa, a->kind, x))
+		return;
 	struct vmx_exit_info exit;
 	if (!ept_walk(cpu, gpa, a, x, &exit))
 		vmx_exit_unwind(cpu, &exit);
+	ept_cache_fill(&cpu->vmx.eptc, gpa, x->hpa, x->flags, x->size);
 }
 
 /* SDM 31.4: with "virtualize APIC accesses", the page at the APIC-access address (a

@@ -11,6 +11,7 @@
 #define TURTLES_CPU_VMX_VMX_STATE_H
 
 #include "cpu/types.h"
+#include "cpu/vmx/ept_cache.h"
 
 struct vmcs; /* the VMCS layout, private to cpu/vmx (vmx_internal.h) */
 
@@ -67,6 +68,10 @@ struct cpu_vmx {
 	bool exit_pending;
 	/* The event being delivered when the exit happened (IDT-vectoring info). */
 	uint32_t vectoring_info, vectoring_error;
+
+	/* Guest-physical mappings (SDM 30.4.1): they survive VM entries and exits
+	 * (30.4.3.2) and go with INVEPT (ept_cache.h). */
+	struct ept_cache eptc;
 };
 
 #endif

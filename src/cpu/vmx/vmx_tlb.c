@@ -4,9 +4,9 @@
  * The software TLB (tlb.h) tags every address space with the VMX context it belongs
  * to: root operation, or non-root operation with its VPID and, with EPT, its EPTRTA
  * (the EPT PML4 address, SDM 30.4.1). Linear mappings (no EPT) are thus tagged by
- * VPID and PCID, combined mappings by VPID, PCID and EPTRTA. The silicon caches no
- * guest-physical mappings of their own (EPT walks for guest paging-structure accesses
- * are not cached), so invalidating those needs nothing.
+ * VPID and PCID, combined mappings by VPID, PCID and EPTRTA. Guest-physical mappings
+ * (EPT walks: ept_cache.h) are tagged by EPTRTA and kept across VM entries and exits
+ * (SDM 30.4.3.2); INVEPT drops them with the combined mappings.
  *
  * Invalidation may always do more than required (SDM 30.4.3.1): global entries of all
  * contexts share one table, so invalidating a context's globals drops them all.
@@ -58,6 +58,8 @@ void vmx_tlb_transition(struct cpu *cpu)
  * every EPTRTA: every non-root context. */
 void ept_invalidate(struct cpu *cpu, int type, uint64_t eptp)
 {
+	ept_cache_invalidate(&cpu->vmx.eptc, type != INVEPT_SINGLE_CONTEXT,
+			     eptp & PAGE_MASK & (BIT(CPU_MAXPHYADDR) - 1));
 	if (type == INVEPT_SINGLE_CONTEXT)
 		tlb_flush_vmx(cpu, TLB_VTAG_NONROOT | VTAG_EPTRTA_MASK,
 			      TLB_VTAG_NONROOT | eptrta_tag(eptp), false);

@@ -27,9 +27,12 @@ static UNUSED gpa_t ept_alloc(void)
 	return p;
 }
 
-/* A fresh, empty EPT PML4 at pool, where its tables will be allocated; the EPTP. */
+/* A fresh, empty EPT PML4 at pool, where its tables will be allocated; the EPTP.
+ * Tests reuse pools: like any VMM that changes EPT paging structures, this one then
+ * invalidates the guest-physical mappings of the old ones (SDM 30.4.3.3). */
 static UNUSED uint64_t ept_new_at(gpa_t pool, bool ad)
 {
+	ept_invalidate(C, INVEPT_ALL_CONTEXT, 0);
 	ept_next = pool;
 	return ept_alloc() | EPTP_FLAGS(ad);
 }
