@@ -32,7 +32,7 @@ __asm__(".text\n"
 /* --- what the processor offers ------------------------------------------------------ */
 
 static uint64_t misc;
-static uint32_t pin_ctl, proc_ctl, exit_ctl, entry_ctl; /* the valid baseline */
+static struct vmx_ctls ctls; /* the valid baseline */
 static uint32_t *vmcs;
 static uint8_t *guest_stack;
 
@@ -40,33 +40,16 @@ static uint8_t *guest_stack;
 
 static bool choose_controls(void)
 {
-	return vmx_ctl_with(MSR_IA32_VMX_PINBASED_CTLS, 0, &pin_ctl) &&
-	       vmx_ctl_with(MSR_IA32_VMX_PROCBASED_CTLS, PROC_HLT_EXITING, &proc_ctl) &&
-	       vmx_ctl_with(MSR_IA32_VMX_EXIT_CTLS, EXIT_HOST_ADDR_SPACE_SIZE, &exit_ctl) &&
-	       vmx_ctl_with(MSR_IA32_VMX_ENTRY_CTLS, ENTRY_IA32E_MODE, &entry_ctl);
+	return vmx_ctl_with(MSR_IA32_VMX_PINBASED_CTLS, 0, &ctls.pin) &&
+	       vmx_ctl_with(MSR_IA32_VMX_PROCBASED_CTLS, PROC_HLT_EXITING, &ctls.proc) &&
+	       vmx_ctl_with(MSR_IA32_VMX_EXIT_CTLS, EXIT_HOST_ADDR_SPACE_SIZE, &ctls.exit) &&
+	       vmx_ctl_with(MSR_IA32_VMX_ENTRY_CTLS, ENTRY_IA32E_MODE, &ctls.entry);
 }
 
 /* The valid VMCS every case starts from (VMCLEAR: a clear launch state). */
 static void reset_vmcs(void)
 {
-	vmclear(vmx_pa(vmcs));
-	vmptrld(vmx_pa(vmcs));
-	vmx_write_host_state();
-	vmx_write_guest_state((uint64_t)(uintptr_t)g_guest, vmx_pa(guest_stack) + 4096);
-	vmcs_write(VMCS_PIN_BASED_VM_EXEC_CONTROL, pin_ctl);
-	vmcs_write(VMCS_CPU_BASED_VM_EXEC_CONTROL, proc_ctl);
-	vmcs_write(VMCS_SECONDARY_VM_EXEC_CONTROL, 0);
-	vmcs_write(VMCS_VM_EXIT_CONTROLS, exit_ctl);
-	vmcs_write(VMCS_VM_ENTRY_CONTROLS, entry_ctl);
-	vmcs_write(VMCS_EXCEPTION_BITMAP, 0);
-	vmcs_write(VMCS_CR3_TARGET_COUNT, 0);
-	vmcs_write(VMCS_CR0_GUEST_HOST_MASK, 0);
-	vmcs_write(VMCS_CR4_GUEST_HOST_MASK, 0);
-	vmcs_write(VMCS_VM_EXIT_MSR_STORE_COUNT, 0);
-	vmcs_write(VMCS_VM_EXIT_MSR_LOAD_COUNT, 0);
-	vmcs_write(VMCS_VM_ENTRY_MSR_LOAD_COUNT, 0);
-	vmcs_write(VMCS_VM_ENTRY_INTR_INFO_FIELD, 0);
-	vmcs_write(VMCS_VIRTUAL_PROCESSOR_ID, 0);
+	vmx_reset_vmcs(vmcs, &ctls, (uint64_t)(uintptr_t)g_guest, vmx_pa(guest_stack) + 4096);
 }
 
 /* --- the cases ---------------------------------------------------------------------- */

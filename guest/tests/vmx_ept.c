@@ -292,7 +292,8 @@ static void permissions(void)
 
 /* Table 29-7 bit 8 = 0: a guest page table whose guest-physical page the EPT does not
  * map. The walk's access to its entry exits with bit 7 = 1 (a linear address was being
- * translated) and bit 8 = 0; with EPT A/D flags on it counts as a write (SDM 30.3.5). */
+ * translated) and bit 8 = 0; with EPT A/D flags on it counts as a write (SDM 30.3.5),
+ * reported as a read and a write: bits 0 and 1 (SDM 29.2.1, Table 29-7 note 1). */
 static void paging_structure(bool ad)
 {
 	uint64_t va = VA_TEST + 64 * PAGE_2M; /* a 2 MiB region of its own */
@@ -305,8 +306,8 @@ static void paging_structure(bool ad)
 	uint32_t r = guest_do(G_READ, va, 0);
 	uint64_t q = vmcs_read(VMCS_EXIT_QUALIFICATION);
 	check_eq(r, EXIT_REASON_EPT_VIOLATION, "page-table access: EPT violation (48)");
-	check_eq(q & 7, ad ? EPTQUAL_WRITE : EPTQUAL_READ,
-		 "page-table access: bits 2:0 (a write with EPT A/D, SDM 30.3.5)");
+	check_eq(q & 7, ad ? EPTQUAL_READ | EPTQUAL_WRITE : EPTQUAL_READ,
+		 "page-table access: bits 2:0 (read and write with EPT A/D, SDM 29.2.1)");
 	check_eq((q >> 3) & 7, 0, "page-table access: bits 5:3 = 0 (not present)");
 	check_eq(q & (EPTQUAL_GLA_VALID | EPTQUAL_GLA_TRANSLATED), EPTQUAL_GLA_VALID,
 		 "page-table access: bit 7 = 1, bit 8 = 0");

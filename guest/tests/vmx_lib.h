@@ -8,8 +8,9 @@
  *   - checked VMCS access (vmcs_read, vmcs_write) and controls from the capability
  *     MSRs (vmx_ctl_cap, vmx_ctl_with, vmx_ctl_needed);
  *   - this kernel's own flat 64-bit world as host and guest state
- *     (vmx_write_host_state, vmx_write_guest_state), and vmx_guest_run(), which
- *     enters the guest and returns at its next VM exit.
+ *     (vmx_write_host_state, vmx_write_guest_state; with the controls, a VMCS that
+ *     VM entry accepts: vmx_reset_vmcs), and vmx_guest_run(), which enters the guest
+ *     and returns at its next VM exit.
  * Header-only, one kernel per image (it defines vmx_guest_run in assembly).
  */
 #ifndef GUEST_TESTS_VMX_LIB_H
@@ -365,6 +366,39 @@ static inline void vmx_write_guest_state(uint64_t rip, uint64_t rsp)
 	vmcs_write(VMCS_GUEST_ACTIVITY_STATE, 0);
 	vmcs_write(VMCS_GUEST_PENDING_DBG_EXCEPTIONS, 0);
 	vmcs_write(VMCS_VMCS_LINK_POINTER, ~0ull);
+}
+
+/* The control fields a kernel runs its guests with (values for vmx_ctl_with()). */
+struct vmx_ctls {
+	uint32_t pin, proc, proc2, exit, entry;
+};
+
+/* A VMCS that VM entry accepts, from scratch: VMCLEAR and VMPTRLD of vmcs (a clear
+ * launch state, for VMLAUNCH), this kernel's host and guest state with the guest at
+ * rip on the stack rsp, the controls c, and zero in the fields that an earlier use
+ * of the VMCS may have left set: exception bitmap, CR3-target count, CR0/CR4
+ * guest/host masks, the MSR-list counts, VM-entry interruption information, VPID. */
+static inline void vmx_reset_vmcs(uint32_t *vmcs, const struct vmx_ctls *c, uint64_t rip,
+				  uint64_t rsp)
+{
+	vmclear(vmx_pa(vmcs));
+	vmptrld(vmx_pa(vmcs));
+	vmx_write_host_state();
+	vmx_write_guest_state(rip, rsp);
+	vmcs_write(VMCS_PIN_BASED_VM_EXEC_CONTROL, c->pin);
+	vmcs_write(VMCS_CPU_BASED_VM_EXEC_CONTROL, c->proc);
+	vmcs_write(VMCS_SECONDARY_VM_EXEC_CONTROL, c->proc2);
+	vmcs_write(VMCS_VM_EXIT_CONTROLS, c->exit);
+	vmcs_write(VMCS_VM_ENTRY_CONTROLS, c->entry);
+	vmcs_write(VMCS_EXCEPTION_BITMAP, 0);
+	vmcs_write(VMCS_CR3_TARGET_COUNT, 0);
+	vmcs_write(VMCS_CR0_GUEST_HOST_MASK, 0);
+	vmcs_write(VMCS_CR4_GUEST_HOST_MASK, 0);
+	vmcs_write(VMCS_VM_EXIT_MSR_STORE_COUNT, 0);
+	vmcs_write(VMCS_VM_EXIT_MSR_LOAD_COUNT, 0);
+	vmcs_write(VMCS_VM_ENTRY_MSR_LOAD_COUNT, 0);
+	vmcs_write(VMCS_VM_ENTRY_INTR_INFO_FIELD, 0);
+	vmcs_write(VMCS_VIRTUAL_PROCESSOR_ID, 0);
 }
 
 #endif

@@ -115,6 +115,8 @@ void exec_RDPID(struct cpu *cpu, const struct insn *in)
 {
 	if (!cpu_has_feature(cpu, FEAT_RDPID))
 		cpu_ud(cpu);
+	if (unlikely(cpu->vmx.non_root) && !(vmx_proc2(cpu) & PROC2_ENABLE_RDTSCP))
+		cpu_ud(cpu); /* SDM 27.3 RDPID: #UD unless "enable RDTSCP" */
 	cpu->gpr[in->rm] = cpu_is_64(cpu) ? cpu->tsc_aux : (uint32_t)cpu->tsc_aux;
 }
 

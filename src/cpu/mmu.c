@@ -51,6 +51,7 @@ struct walk {
 	bool ept_ad;      /* EPT A/D flags on (SDM 30.3.5) */
 	gva_t la;         /* the address being translated */
 	gpa_t gaddr[5];   /* with EPT: the guest-physical addresses of the entries */
+	struct ept_walk_cache wc; /* with EPT: cached guest-physical mappings (ept.h) */
 };
 
 /* The silicon-physical address of the paging-structure entry at addr for the entry
@@ -60,7 +61,7 @@ static inline gpa_t pt_addr(struct cpu *cpu, struct walk *w, gpa_t addr)
 	if (likely(!w->ept))
 		return addr;
 	w->gaddr[w->n] = addr;
-	return ept_paging_access(cpu, addr, w->la, true, false);
+	return ept_walk_read(cpu, &w->wc, addr, w->la);
 }
 
 static inline void walk_use(struct walk *w, gpa_t addr, uint64_t e)
@@ -271,6 +272,8 @@ bool mmu_walk(struct cpu *cpu, gva_t la, int kind, int priv, struct mmu_xlate *x
 	struct walk w; /* addr[] and val[] are written as the walk goes (no memset) */
 	w.ept = unlikely(cpu->vmx.non_root) && ept_active(cpu);
 	w.ept_ad = w.ept && (cpu->vmx.ctl.eptp & EPTP_AD_ENABLE);
+	if (unlikely(w.ept))
+		ept_walk_begin(cpu, &w.wc);
 	w.la = la;
 	w.n = 0;
 	w.width = 8;

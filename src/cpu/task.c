@@ -42,6 +42,13 @@
  *     TSSs overlap the new task gets the values from before the save;
  *   - a page fault on a TSS or descriptor access is #PF (SDM 6.15 Table 6-6 lists
  *     "stores to the old TSS encounter a fault condition" as #TS).
+ * VMX non-root operation (SDM 27.4.2 "Treatment of Task Switches"): task switches are
+ * not allowed; once the checks that come first have passed (the task gate's P flag
+ * and privilege, the new TSS selector, its descriptor read and checked for type, P, S
+ * and limit: each cause's checks and step 3 here), the attempt is a VM exit with
+ * reason 9 (task_vmexit) and nothing of the switch happens. A VMM emulates it with
+ * task_switch_emulate() on an emulation context (L0: hv/exit_task.c).
+ *
  * Choices where the SDM is not one voice: the busy check (#GP/#TS) comes before the
  * present check (#NP) as in the Vol.2 pseudo code (Table 8-1 lists present first); a
  * 16-bit TSS needs a limit of 2BH (its size - 1, like 67H; Table 6-6 says 2CH).
@@ -49,8 +56,7 @@
 #include "cpu/task.h"
 
 #include "cpu/debug.h"
-
-enum task_cause { TASK_JMP, TASK_CALL, TASK_IRET, TASK_EVENT };
+#include "cpu/vmx/vmx_internal.h"
 
 /* What the cause supplies about the old task. */
 struct task_from {
@@ -360,6 +366,25 @@ static void push_error(struct cpu *cpu, uint32_t err, uint32_t ext, bool is32)
 
 /* --- the switch ----------------------------------------------------------------- */
 
+/* SDM 27.4.2: the VM exit instead of the switch (reason 9). Exit qualification (SDM
+ * 29.2.1 Table 29-2): bits 15:0 the new TSS selector, bits 31:30 the source (enum
+ * task_cause has its numbering). CALL, JMP and IRET report their length (SDM 29.2.5);
+ * for a task gate in the IDT the event being delivered is the IDT-vectoring
+ * information (SDM 29.2.4, recorded by cpu_deliver_event), and vmx_vmexit() reports
+ * the length of a software interrupt or exception. Nothing has changed yet: the
+ * guest state saved is the one before the switch. */
+static noreturn void task_vmexit(struct cpu *cpu, uint16_t sel, enum task_cause cause)
+{
+	struct vmx_exit_info info = {
+		.reason = EXIT_REASON_TASK_SWITCH,
+		.qualification = sel | (uint64_t)cause << 30,
+	};
+	if (cause != TASK_EVENT)
+		info.insn_len = (uint32_t)(cpu->next_rip - cpu->rip) & 0xF;
+	cpu->delivering = -1;
+	vmx_exit_unwind(cpu, &info);
+}
+
 /* SDM 8.3 steps 3-13 to the TSS of selector sel, descriptor d (checked by the cause). */
 static void task_switch(struct cpu *cpu, uint16_t sel, const uint64_t d[2],
 			const struct task_from *f)
@@ -371,6 +396,8 @@ static void task_switch(struct cpu *cpu, uint16_t sel, const uint64_t d[2],
 	bool nest = f->cause == TASK_CALL || f->cause == TASK_EVENT;
 	if (n.limit < (is32 ? 0x67u : 0x2Bu))
 		task_fault(cpu, EXC_TS, sel, f->ext);                  /* step 3 */
+	if (unlikely(cpu->vmx.non_root))
+		task_vmexit(cpu, sel, f->cause);                       /* SDM 27.4.2 */
 	tss_read(cpu, &n, &t);                                         /* step 5 */
 	if (t.eflags & RFLAGS_VM)
 		cpu_gp(cpu, 0); /* virtual-8086 task: not implemented */
@@ -452,4 +479,21 @@ void task_iret(struct cpu *cpu)
 	struct task_from f = { TASK_IRET, 0, NO_ERROR_CODE, (uint32_t)cpu->next_rip,
 			       (uint32_t)(cpu_get_rflags(cpu) & ~RFLAGS_NT) };
 	task_switch(cpu, link, d, &f);
+}
+
+/* --- emulation for a VMM ------------------------------------------------------------ */
+
+/* The checks SDM 27.4.2 lists before the exit are made again (the descriptor may have
+ * changed since): a TSS in the GDT, available (busy for IRET), present. */
+void task_switch_emulate(struct cpu *cpu, uint16_t sel, enum task_cause cause, uint32_t ext,
+			 uint32_t err)
+{
+	uint64_t d[2];
+	bool iret = cause == TASK_IRET;
+	tss_fetch(cpu, sel, d, iret, iret ? EXC_TS : EXC_GP, ext);
+	uint64_t flags = cpu_get_rflags(cpu);
+	struct task_from f = { cause, ext, cause == TASK_EVENT ? err : NO_ERROR_CODE,
+			       (uint32_t)cpu->next_rip,
+			       (uint32_t)(iret ? flags & ~RFLAGS_NT : flags) };
+	task_switch(cpu, sel, d, &f);
 }

@@ -11,6 +11,10 @@
 
 #include "cpu/sys.h"
 
+/* The causes of a task switch (SDM 8.3), numbered as the source of a task-switch VM
+ * exit (SDM 29.2.1 Table 29-2: exit qualification bits 31:30). */
+enum task_cause { TASK_CALL = 0, TASK_IRET = 1, TASK_JMP = 2, TASK_EVENT = 3 };
+
 /* Far JMP or CALL (call = true) to descriptor d of selector sel: if d is a TSS or a
  * task gate outside IA-32e mode, do the checks of SDM Vol.2 JMP/CALL "TASK-GATE" and
  * "TASK-STATE-SEGMENT" and switch tasks (the return address is next_rip), then
@@ -27,5 +31,16 @@ void task_gate_event(struct cpu *cpu, const uint64_t g[2], uint32_t ext, uint32_
 /* IRET with EFLAGS.NT = 1: return to the task in the back link of the current TSS
  * (SDM Vol.2 IRET "TASK-RETURN"); #GP(0) in IA-32e mode. */
 void task_iret(struct cpu *cpu);
+
+/* For a VMM that emulates a task switch after a task-switch VM exit (SDM 27.4.2; L0,
+ * as KVM's emulator does): cpu is an emulation context, outside VMX non-root
+ * operation, holding the guest's state before the switch, with next_rip the EIP the
+ * old TSS saves (the next instruction for CALL, JMP, IRET and software interrupts, RIP
+ * for other events). sel is the TSS selector of the exit qualification; for
+ * TASK_EVENT, ext is the EXT bit of error codes and err the event's error code (or
+ * NO_ERROR_CODE). Runs SDM 8.3 on cpu; a fault is raised on cpu (cpu_exception), with
+ * the state as the SDM leaves it at that point (before or after the commit point). */
+void task_switch_emulate(struct cpu *cpu, uint16_t sel, enum task_cause cause, uint32_t ext,
+			 uint32_t err);
 
 #endif

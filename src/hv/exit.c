@@ -13,6 +13,7 @@ const hv_exit_fn hv_exit_handlers[EXIT_REASON_MAX] = {
 	[EXIT_REASON_TRIPLE_FAULT] = hv_exit_triple_fault,
 	[EXIT_REASON_INIT_SIGNAL] = hv_exit_init_signal,
 	[EXIT_REASON_SIPI_SIGNAL] = hv_exit_sipi_signal,
+	[EXIT_REASON_TASK_SWITCH] = hv_exit_task_switch,
 	[EXIT_REASON_INTERRUPT_WINDOW] = hv_exit_intr_window,
 	[EXIT_REASON_NMI_WINDOW] = hv_exit_nmi_window,
 	[EXIT_REASON_CPUID] = hv_exit_cpuid,

@@ -8,7 +8,8 @@
  *   vcpu_state.c  guest state: from the boot state, INIT/SIPI real mode, shutdown
  *   irqchip.c     the virtual LAPIC's outputs into the vCPU, event injection
  *   exit.c        the exit-handler table and its statistics
- *   exit_*.c      one file per topic of exit handlers
+ *   exit_*.c      one file per topic of exit handlers (exit_task.c: task switches,
+ *                 run by the silicon's task.c on an emulation context)
  *   gwalk.c       the guest's own paging (to fetch instructions L0 must emulate)
  *   emulate.c     completing an MMIO access with the silicon's decoder
  *   emulate_alu.c the read-modify-write and compare forms on MMIO, with flags
@@ -117,6 +118,7 @@ struct hv_vm {
 	char shutdown_why[192];
 	int shutdown_vcpu;        /* the vCPU that shut it down */
 	bool triple_fault;
+	struct cpu *task_emu;     /* emulation context of task switches (exit_task.c) */
 	struct hv_exit_stat stats[HV_EXIT_SLOTS];
 	uint64_t stats_tsc0, stats_ns0; /* host TSC and ns at creation: ticks -> ns */
 };
@@ -179,6 +181,9 @@ enum hv_action hv_exit_nop_insn(struct hv_vcpu *v);
 enum hv_action hv_exit_rdtscp(struct hv_vcpu *v);
 enum hv_action hv_exit_rdtsc(struct hv_vcpu *v);
 enum hv_action hv_exit_unexpected(struct hv_vcpu *v);
+enum hv_action hv_exit_task_switch(struct hv_vcpu *v);
+/* exit_task.c: free the VM's task-switch emulation context, if any. */
+void hv_task_emu_free(struct hv_vm *vm);
 
 /* CPUID and MSR policy (what L1 sees), separate from the exits so tests reach them. */
 void hv_cpuid_policy(struct hv_vcpu *v, uint32_t leaf, uint32_t subleaf, uint32_t out[4]);

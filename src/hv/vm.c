@@ -116,6 +116,7 @@ void hv_vm_destroy(struct hv_vm *vm)
 		}
 		vmx_native_off(v->cpu);
 	}
+	hv_task_emu_free(vm);
 	free(vm);
 }
 

@@ -67,6 +67,8 @@ static void violation(const struct ept_access *a, gpa_t gpa, uint64_t perm,
 		      struct vmx_exit_info *exit)
 {
 	uint64_t q = access_bits(a->kind) | (perm & EPT_PERM_MASK) << 3;
+	if (a->ad_write)
+		q |= EPTQUAL_READ; /* Table 29-7 note 1: EPT A/D made it a write: bits 0, 1 */
 	if (a->gla_valid) {
 		q |= EPTQUAL_GLA_VALID;
 		exit->guest_linear = a->gla;
@@ -200,50 +202,50 @@ bool ept_walk(struct cpu *cpu, gpa_t gpa, const struct ept_access *a, struct ept
 	return true;
 }
 
-/* The cache context of the current EPTP: its EPTRTA and A/D-enable bit (ept_cache.h). */
-static inline uint64_t eptc_key(uint64_t eptp)
-{
-	return (eptp & (EPT_ADDR_MASK | EPTP_AD_ENABLE)) | 1;
-}
-
-/* A cached guest-physical mapping of gpa that allows an access of kind (SDM 30.4.1):
- * not if its rights deny it, nor a write to a clean EPT page (which must walk to set
- * the dirty flag and log to PML, SDM 30.3.5-30.3.6). */
-static inline bool ept_cached(struct cpu *cpu, gpa_t gpa, int kind, struct ept_xlate *x)
-{
-	struct ept_cache *c = &cpu->vmx.eptc;
-	uint64_t key = eptc_key(cpu->vmx.ctl.eptp);
-	if (unlikely(c->key != key))
-		ept_cache_switch(c, key);
-	const struct ept_cache_entry *e = ept_cache_find(c, gpa);
-	if (!e)
-		return false;
-	uint32_t flags = (uint32_t)(e->delta & EPTC_RIGHTS) * TLBF_EPT_NR;
-	if (tlb_ept_deny(flags) & BIT(kind))
-		return false;
-	x->hpa = (gpa & PAGE_MASK) + (e->delta & PAGE_MASK);
-	x->flags = flags;
-	x->size = PAGE_SIZE; /* what the cache vouches for, at least */
-	return true;
-}
-
-void ept_translate(struct cpu *cpu, gpa_t gpa, const struct ept_access *a,
-		   struct ept_xlate *x)
-{
-	if (ept_cached(cpu, gpa, a->kind, x))
-		return;
-	struct vmx_exit_info exit;
-	if (!ept_walk(cpu, gpa, a, x, &exit))
-		vmx_exit_unwind(cpu, &exit);
-	ept_cache_fill(&cpu->vmx.eptc, gpa, x->hpa, x->flags, x->size);
-}
-
 /* SDM 31.4: with "virtualize APIC accesses", the page at the APIC-access address (a
  * physical address: after EPT when EPT is on) is the APIC-access page. */
 static bool is_apic_access_page(const struct cpu *cpu, hpa_t page)
 {
 	return (vmx_proc2(cpu) & PROC2_VIRTUALIZE_APIC_ACCESSES) &&
 	       page == (cpu->vmx.ctl.apic_access_page & EPT_ADDR_MASK);
+}
+
+/* A cached guest-physical mapping of gpa under the current EPTP that allows an access
+ * of kind (SDM 30.4.1): its silicon-physical page and TLBF_EPT_* rights. Not if the
+ * rights deny it, nor for a write through a clean EPT leaf: those walk, so violations,
+ * dirty flags and PML logging stay exact (SDM 30.3.3.2, 30.3.5, 30.3.6). */
+static inline bool ept_cached(struct cpu *cpu, gpa_t gpa, int kind, hpa_t *hpa,
+			      uint32_t *flags)
+{
+	struct ept_cache *c = &cpu->vmx.eptc;
+	uint64_t eptp = cpu->vmx.ctl.eptp;
+	if (unlikely(c->eptp_not != ~eptp))
+		ept_cache_switch(c, eptp);
+	const struct ept_cache_entry *e = ept_cache_find(c, gpa);
+	if (!e || (e->delta & (BIT(EPTC_DENY_SHIFT) << kind)))
+		return false;
+	*hpa = (gpa & PAGE_MASK) + (e->delta & PAGE_MASK);
+	*flags = (uint32_t)(e->delta & EPTC_RIGHTS) * TLBF_EPT_NR;
+	return true;
+}
+
+/* ept_translate() when the cache cannot answer: walk, and cache what succeeded. */
+static void translate_walk(struct cpu *cpu, gpa_t gpa, const struct ept_access *a,
+			   struct ept_xlate *x)
+{
+	struct vmx_exit_info exit;
+	if (!ept_walk(cpu, gpa, a, x, &exit))
+		vmx_exit_unwind(cpu, &exit);
+	ept_cache_fill(&cpu->vmx.eptc, gpa, x->hpa, x->flags, x->size);
+}
+
+void ept_translate(struct cpu *cpu, gpa_t gpa, const struct ept_access *a,
+		   struct ept_xlate *x)
+{
+	if (ept_cached(cpu, gpa, a->kind, &x->hpa, &x->flags))
+		x->size = PAGE_SIZE; /* what the cache vouches for, at least */
+	else
+		translate_walk(cpu, gpa, a, x);
 }
 
 /* SDM 29.2.1 Table 29-6, the access types of an APIC-access exit: 0 linear read,
@@ -277,7 +279,8 @@ gpa_t ept_paging_access(struct cpu *cpu, gpa_t gpa, gva_t la, bool gla_valid, bo
 	if (cpu->vmx.ctl.eptp & EPTP_AD_ENABLE)
 		write = true;
 	struct ept_access a = { .kind = write ? ACC_WRITE : ACC_READ,
-				.gla_valid = gla_valid, .gla = la };
+				.gla_valid = gla_valid, .gla = la,
+				.ad_write = (cpu->vmx.ctl.eptp & EPTP_AD_ENABLE) != 0 };
 	struct ept_xlate x;
 	ept_translate(cpu, gpa, &a, &x);
 	if (unlikely(is_apic_access_page(cpu, x.hpa)))
@@ -288,10 +291,13 @@ gpa_t ept_paging_access(struct cpu *cpu, gpa_t gpa, gva_t la, bool gla_valid, bo
 void ept_final(struct cpu *cpu, gva_t la, int kind, struct mmu_xlate *x)
 {
 	if (vmx_proc2(cpu) & PROC2_ENABLE_EPT) {
-		struct ept_access a = { .kind = kind, .gla_valid = true, .final = true,
-					.gla = la, .gflags = x->flags };
+		gpa_t gpa = x->gpa | (la & ~PAGE_MASK);
 		struct ept_xlate e;
-		ept_translate(cpu, x->gpa | (la & ~PAGE_MASK), &a, &e);
+		if (!ept_cached(cpu, gpa, kind, &e.hpa, &e.flags)) {
+			struct ept_access a = { .kind = kind, .gla_valid = true, .final = true,
+						.gla = la, .gflags = x->flags };
+			translate_walk(cpu, gpa, &a, &e);
+		}
 		x->gpa = e.hpa;
 		x->flags |= e.flags;
 	}

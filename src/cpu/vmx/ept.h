@@ -7,7 +7,9 @@
  *
  * The software TLB caches combined mappings (SDM 30.4.1): linear page to
  * silicon-physical page with the guest's and the EPT's rights (tlb.h, TLBF_EPT_*), so
- * a TLB hit in non-root operation costs what it costs in root operation.
+ * a TLB hit in non-root operation costs what it costs in root operation. Walks look
+ * in the cache of guest-physical mappings first (ept_cache.h), so a guest page walk
+ * costs about what it costs in root operation too.
  */
 #ifndef TURTLES_CPU_VMX_EPT_H
 #define TURTLES_CPU_VMX_EPT_H
@@ -41,6 +43,8 @@ struct ept_access {
 			      (false: an access to a guest paging-structure entry) */
 	gva_t gla;         /* the linear address (GUEST_LINEAR_ADDRESS) if gla_valid */
 	uint32_t gflags;   /* final accesses: TLBF_U/W/XD/NOPG of the guest translation */
+	bool ad_write;     /* a guest paging-structure access with EPT A/D flags on, a
+			      write for EPT (SDM 30.3.5): reported as read and write */
 };
 
 /* A successful EPT translation: the 4 KiB piece of the page that holds the address. */
@@ -60,6 +64,40 @@ void ept_translate(struct cpu *cpu, gpa_t gpa, const struct ept_access *a,
  * guest A/D flag; with EPT A/D flags enabled every such access counts as a write
  * (SDM 30.3.5). */
 gpa_t ept_paging_access(struct cpu *cpu, gpa_t gpa, gva_t la, bool gla_valid, bool write);
+
+/* A guest page walk's view of the cache of guest-physical mappings (ept_cache.h):
+ * what is the same for each of its paging-structure reads, worked out once. */
+struct ept_walk_cache {
+	uint64_t stamp; /* the current context's stamp, or PAGE_SIZE: use no entry */
+	uint64_t deny;  /* the delta bit that makes an entry walk for these reads */
+};
+
+/* Before a guest page walk in non-root operation with EPT. */
+static inline void ept_walk_begin(struct cpu *cpu, struct ept_walk_cache *wc)
+{
+	struct ept_cache *c = &cpu->vmx.eptc;
+	uint64_t eptp = cpu->vmx.ctl.eptp;
+	if (unlikely(c->eptp_not != ~eptp))
+		ept_cache_switch(c, eptp);
+	/* SDM 30.3.5: with EPT A/D flags the reads are writes for EPT. */
+	wc->deny = BIT(EPTC_DENY_SHIFT) << ((eptp & EPTP_AD_ENABLE) ? ACC_WRITE : ACC_READ);
+	/* SDM 31.4.6.1: with "virtualize APIC accesses" a read of the APIC-access page
+	 * exits, which ept_paging_access() checks: every read goes there. PAGE_SIZE
+	 * matches no tag (a live one has a stamp in bits 11:0, an empty one is 0). */
+	wc->stamp = (vmx_proc2(cpu) & PROC2_VIRTUALIZE_APIC_ACCESSES) ? PAGE_SIZE : c->stamp;
+}
+
+/* The silicon-physical address of the paging-structure entry at gpa for the walk of
+ * la: ept_paging_access(cpu, gpa, la, true, false), inline when its 4 KiB piece is
+ * cached with the rights the read needs. */
+static inline gpa_t ept_walk_read(struct cpu *cpu, const struct ept_walk_cache *wc,
+				  gpa_t gpa, gva_t la)
+{
+	const struct ept_cache_entry *e = ept_cache_small(&cpu->vmx.eptc, gpa);
+	if (likely(e->tag == ((gpa & PAGE_MASK) | wc->stamp) && !(e->delta & wc->deny)))
+		return gpa + (e->delta & PAGE_MASK);
+	return ept_paging_access(cpu, gpa, la, true, false);
+}
 
 /* Non-root operation: make the guest's translation x of la (x->gpa guest-physical)
  * the combined translation for an access of kind: through EPT when it is on, and

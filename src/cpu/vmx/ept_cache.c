@@ -6,11 +6,15 @@
 
 #include <string.h>
 
-#include "cpu/tlb.h"
+#include "cpu/cpu.h"
+#include "cpu/vmx/vmx_arch.h"
 
+_Static_assert(EPTC_SMALL % EPTC_CTXS == 0 && EPTC_SMALL % EPTC_LARGE == 0 &&
+		       EPTC_LARGE % EPTC_CTXS == 0,
+	       "each context's salt is a whole number of slots in both arrays");
 _Static_assert(TLBF_EPT_NR == BIT(9) && TLBF_EPT_NW == BIT(10) && TLBF_EPT_NX == BIT(11) &&
-		       TLBF_EPT_CLEAN == BIT(12),
-	       "the EPT rights of a mapping fit EPTC_RIGHTS as flags / TLBF_EPT_NR");
+		       TLBF_EPT_CLEAN == BIT(12) && (7 << EPTC_DENY_SHIFT) < PAGE_SIZE,
+	       "the rights and deny bits of a mapping fit below its page address");
 
 #define EPTC_LARGE_SIZE (1ULL << EPTC_LARGE_SHIFT)
 
@@ -23,21 +27,60 @@ static void eptc_wipe(struct ept_cache *c)
 	c->next_stamp = 1;
 }
 
-void ept_cache_switch(struct ept_cache *c, uint64_t key)
+/* A context is an EPTRTA with the EPTP's A/D-enable bit; | 1: no key is 0. */
+static uint64_t eptc_key(uint64_t eptp)
 {
+	return (eptp & (((BIT(CPU_MAXPHYADDR) - 1) & PAGE_MASK) | EPTP_AD_ENABLE)) | 1;
+}
+
+/* A slot for a new context: a free one (never used, or dropped by INVEPT), else the
+ * next in turn. */
+static unsigned eptc_victim(struct ept_cache *c)
+{
+	for (unsigned k = 0; k < EPTC_CTXS; k++)
+		if (!c->ctx[k].stamp)
+			return k;
+	return c->victim++ % EPTC_CTXS;
+}
+
+void ept_cache_switch(struct ept_cache *c, uint64_t eptp)
+{
+	uint64_t key = eptc_key(eptp);
+	c->eptp_not = ~eptp;
+	c->key = key;
 	for (unsigned k = 0; k < EPTC_CTXS; k++) {
 		if (c->ctx[k].stamp && c->ctx[k].key == key) {
-			c->key = key;
 			c->stamp = c->ctx[k].stamp;
+			c->salt = k * (EPTC_SMALL / EPTC_CTXS);
 			return;
 		}
 	}
 	if (c->next_stamp == 0 || c->next_stamp > EPTC_STAMP_MAX)
 		eptc_wipe(c);
-	unsigned k = c->victim++ % EPTC_CTXS;
+	unsigned k = eptc_victim(c);
 	c->ctx[k] = (struct ept_cache_ctx){ .key = key, .stamp = c->next_stamp++ };
-	c->key = key;
 	c->stamp = c->ctx[k].stamp;
+	c->salt = k * (EPTC_SMALL / EPTC_CTXS);
+}
+
+const struct ept_cache_entry *ept_cache_find_large(struct ept_cache *c, gpa_t gpa)
+{
+	const struct ept_cache_entry *l = ept_cache_large(c, gpa);
+	if (l->tag != ((gpa & ~(EPTC_LARGE_SIZE - 1)) | c->stamp))
+		return NULL;
+	struct ept_cache_entry *e = ept_cache_small(c, gpa);
+	e->tag = (gpa & PAGE_MASK) | c->stamp;
+	e->delta = l->delta;
+	return e;
+}
+
+/* What delta's low bits say (ept_cache.h): the rights as TLBF_EPT_* / TLBF_EPT_NR and
+ * the access kinds that must walk: those the rights deny, and writes through a clean
+ * EPT leaf (the same rule as the TLB's, tlb_ept_deny()). */
+static uint64_t eptc_rights(uint32_t flags)
+{
+	return ((flags / TLBF_EPT_NR) & EPTC_RIGHTS) |
+	       (uint64_t)tlb_ept_deny(flags) << EPTC_DENY_SHIFT;
 }
 
 void ept_cache_fill(struct ept_cache *c, gpa_t gpa, hpa_t hpa, uint32_t flags,
@@ -45,16 +88,15 @@ void ept_cache_fill(struct ept_cache *c, gpa_t gpa, hpa_t hpa, uint32_t flags,
 {
 	/* The same delta serves every 4 KiB piece of the EPT page (it maps contiguously);
 	 * a 1-GByte page is cached one 2-MByte piece at a time. */
-	uint64_t delta = (hpa - (gpa & PAGE_MASK)) | ((flags / TLBF_EPT_NR) & EPTC_RIGHTS);
-	struct ept_cache_entry *e;
-	if (size >= EPTC_LARGE_SIZE) {
-		e = &c->large[(gpa >> EPTC_LARGE_SHIFT) & (EPTC_LARGE - 1)];
-		e->tag = (gpa & ~(EPTC_LARGE_SIZE - 1)) | c->stamp;
-	} else {
-		e = &c->small[(gpa >> PAGE_SHIFT) & (EPTC_SMALL - 1)];
-		e->tag = (gpa & PAGE_MASK) | c->stamp;
-	}
+	uint64_t delta = (hpa - (gpa & PAGE_MASK)) | eptc_rights(flags);
+	struct ept_cache_entry *e = ept_cache_small(c, gpa);
+	e->tag = (gpa & PAGE_MASK) | c->stamp;
 	e->delta = delta;
+	if (size >= EPTC_LARGE_SIZE) {
+		e = ept_cache_large(c, gpa);
+		e->tag = (gpa & ~(EPTC_LARGE_SIZE - 1)) | c->stamp;
+		e->delta = delta;
+	}
 }
 
 void ept_cache_invalidate(struct ept_cache *c, bool all, uint64_t eptrta)
@@ -65,5 +107,5 @@ void ept_cache_invalidate(struct ept_cache *c, bool all, uint64_t eptrta)
 	/* Stamps are never reused before a wipe: the dropped ones' entries are dead. The
 	 * next lookup chooses the current context again (with a fresh stamp). */
 	if (all || (c->key & PAGE_MASK) == eptrta)
-		c->key = 0;
+		c->eptp_not = 0;
 }

@@ -19,8 +19,9 @@
  *    An access the rights deny always walks, so violations report what the EPT
  *    paging structures hold (29.2.1, Table 29-7).
  *
- * Direct-mapped: EPTC_SMALL entries for 4-KByte EPT pages, EPTC_LARGE for 2-MByte
- * pieces of 2-MByte and 1-GByte pages. Nothing is allocated: the arrays are part of
+ * Direct-mapped: EPTC_SMALL entries for 4-KByte pieces, looked up inline, and behind
+ * them EPTC_LARGE for 2-MByte pieces of 2-MByte and 1-GByte EPT pages; a hit there
+ * copies the 4 KiB piece in front. Nothing is allocated: the arrays are part of
  * struct cpu, and the first context switch clears them (stamp exhaustion does too).
  */
 #ifndef TURTLES_CPU_VMX_EPT_CACHE_H
@@ -33,11 +34,12 @@
 #define EPTC_LARGE_SHIFT 21
 #define EPTC_CTXS 4u                  /* contexts (EPTRTA, A/D) with live stamps */
 #define EPTC_STAMP_MAX 0xFFFu         /* stamps live in the low 12 bits of a tag */
-#define EPTC_RIGHTS 0xFull            /* low bits of delta: TLBF_EPT_* / TLBF_EPT_NR */
+#define EPTC_RIGHTS 0xFull            /* delta bits 3:0: TLBF_EPT_* / TLBF_EPT_NR */
+#define EPTC_DENY_SHIFT 4             /* delta bit 4 + kind: kind (ACC_*) must walk */
 
 struct ept_cache_entry {
 	uint64_t tag;   /* guest-physical page (4 KiB or 2 MiB aligned) | stamp; 0 = none */
-	uint64_t delta; /* silicon-physical minus guest-physical address | rights */
+	uint64_t delta; /* silicon-physical minus guest-physical page | deny | rights */
 };
 
 struct ept_cache_ctx {
@@ -46,8 +48,14 @@ struct ept_cache_ctx {
 };
 
 struct ept_cache {
-	uint64_t key;   /* the current context's key; 0 = none chosen yet */
+	/* ~EPTP of the current context, so that one compare checks it per lookup; a
+	 * zeroed cache matches no EPTP (bits 63:52 are reserved, SDM 26.6.11). 0 after
+	 * INVEPT dropped the current context: the next lookup chooses it again. */
+	uint64_t eptp_not;
 	uint64_t stamp; /* the current context's stamp */
+	uint64_t salt;  /* the current context's index salt: its ctx[] slot k * EPTC_SMALL
+			   / EPTC_CTXS, so that contexts do not evict each other's pages */
+	uint64_t key;   /* the current context's key */
 	struct ept_cache_ctx ctx[EPTC_CTXS];
 	uint16_t next_stamp; /* 0 or > EPTC_STAMP_MAX: clear everything first */
 	uint8_t victim;      /* round-robin replacement of ctx[] */
@@ -55,23 +63,33 @@ struct ept_cache {
 	struct ept_cache_entry large[EPTC_LARGE];
 };
 
-/* The entry that maps gpa in the current context, or NULL. Requires c->key to be the
- * current EPTP's (ept_cache_switch), so that c->stamp != 0. */
-static inline const struct ept_cache_entry *ept_cache_find(const struct ept_cache *c,
-							   gpa_t gpa)
+/* The slots of gpa's 4 KiB and 2 MiB pieces in the current context. */
+static inline struct ept_cache_entry *ept_cache_small(struct ept_cache *c, gpa_t gpa)
 {
-	const struct ept_cache_entry *e = &c->small[(gpa >> PAGE_SHIFT) & (EPTC_SMALL - 1)];
-	if (e->tag == ((gpa & PAGE_MASK) | c->stamp))
-		return e;
-	e = &c->large[(gpa >> EPTC_LARGE_SHIFT) & (EPTC_LARGE - 1)];
-	if (e->tag == ((gpa & ~((1ULL << EPTC_LARGE_SHIFT) - 1)) | c->stamp))
-		return e;
-	return NULL;
+	return &c->small[((gpa >> PAGE_SHIFT) ^ c->salt) & (EPTC_SMALL - 1)];
 }
 
-/* Make key (EPTRTA | A/D bit | 1) the current context, keeping its entries if it has
- * a live stamp. */
-void ept_cache_switch(struct ept_cache *c, uint64_t key);
+static inline struct ept_cache_entry *ept_cache_large(struct ept_cache *c, gpa_t gpa)
+{
+	uint64_t salt = c->salt / (EPTC_SMALL / EPTC_LARGE);
+	return &c->large[((gpa >> EPTC_LARGE_SHIFT) ^ salt) & (EPTC_LARGE - 1)];
+}
+
+/* The 2-MByte entry behind a 4 KiB miss (copied in front on a hit), or NULL. */
+const struct ept_cache_entry *ept_cache_find_large(struct ept_cache *c, gpa_t gpa);
+
+/* The entry that maps gpa in the current context, or NULL. Requires the current
+ * EPTP's context (ept_cache_switch), so that c->stamp != 0. */
+static inline const struct ept_cache_entry *ept_cache_find(struct ept_cache *c, gpa_t gpa)
+{
+	const struct ept_cache_entry *e = ept_cache_small(c, gpa);
+	if (likely(e->tag == ((gpa & PAGE_MASK) | c->stamp)))
+		return e;
+	return ept_cache_find_large(c, gpa);
+}
+
+/* Make eptp's context the current one, keeping its entries if it has a live stamp. */
+void ept_cache_switch(struct ept_cache *c, uint64_t eptp);
 
 /* Cache the successful translation of gpa: silicon-physical hpa of its 4 KiB piece,
  * rights (TLBF_EPT_* flags) and the EPT page size. */

@@ -313,13 +313,20 @@ static bool boundary_exit(struct cpu *cpu, uint32_t reason, uint64_t qualificati
 	return true;
 }
 
-/* An event was delivered through the guest IDT at this boundary. With MTF that can
- * only be the first boundary after entry (later, the MTF exit comes first), and an
- * MTF exit is then pending right after the delivery (SDM 27.5.2). */
+/* An event was delivered through the guest IDT at this boundary; the next boundary
+ * comes before the handler's first instruction, and the exits due there are taken
+ * now. With MTF that can only be the first boundary after entry (later, the MTF exit
+ * comes first), and an MTF exit is then pending right after the delivery (SDM
+ * 27.5.2). An expired preemption timer exits after the delivery of a pending debug
+ * exception, before any instruction (SDM 28.7.4, 27.5.1). */
 static bool delivered(struct cpu *cpu)
 {
-	if (cpu->vmx.non_root && (cpu->vmx.ctl.proc & PROC_MONITOR_TRAP_FLAG))
+	if (!cpu->vmx.non_root)
+		return true;
+	if (cpu->vmx.ctl.proc & PROC_MONITOR_TRAP_FLAG)
 		return boundary_exit(cpu, EXIT_REASON_MONITOR_TRAP_FLAG, 0, 0);
+	if (preempt_expired(cpu))
+		return boundary_exit(cpu, EXIT_REASON_PREEMPTION_TIMER, 0, 0);
 	return true;
 }
 
@@ -443,7 +450,10 @@ bool vmx_handle_events(struct cpu *cpu)
 		return false;
 	bool shadow = cpu->intr_shadow != 0;
 	bool movss = shadow && (cpu->intr_shadow_kind & SHADOW_MOVSS);
-	if ((cpu->vmx.ctl.proc & PROC_MONITOR_TRAP_FLAG) && mtf_due(cpu))
+	/* A pending MTF exit injected by VM entry exits even with the MTF control 0
+	 * (SDM 28.6.2). */
+	if (((cpu->vmx.ctl.proc & PROC_MONITOR_TRAP_FLAG) || cpu->vmx.mtf_pending) &&
+	    mtf_due(cpu))
 		return boundary_exit(cpu, EXIT_REASON_MONITOR_TRAP_FLAG, 0, 0);
 	/* SDM 6.9 priority 4: #DB traps of the previous instruction, held over one
 	 * more instruction by MOV SS (SDM 6.8.3). Delivery may exit (bitmap). */

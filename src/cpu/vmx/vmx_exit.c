@@ -104,12 +104,13 @@ static void vmexit(struct cpu *cpu, const struct vmx_exit_info *exit, bool in_in
 	if (in_insn && !entry_failure)
 		vmx_iret_unblocking(cpu, &copy); /* the exit may interrupt an IRET */
 	record_exit_info(cpu, v, info);
-	if (!entry_failure) {
+	if (!entry_failure)
 		vmx_save_guest_state_at(cpu, v, info, in_insn);
-		if (!vmx_store_guest_msrs(cpu, v))
-			abort = VMX_ABORT_SAVE_GUEST_MSR;
-	}
+	/* SDM 29.4 stores the MSRs' values, not what RDMSR would read in non-root
+	 * operation (IA32_TSC without the TSC offset): leave it first. */
 	leave_non_root(cpu);
+	if (!entry_failure && !vmx_store_guest_msrs(cpu, v))
+		abort = VMX_ABORT_SAVE_GUEST_MSR;
 	if (abort) {
 		vmx_abort(cpu, v, abort);
 		return;

@@ -5,9 +5,8 @@
  * Segment attributes are cached in the VMX access-rights layout (cpu.h), so they go
  * to and from the VMCS unconverted.
  *
- * Not implemented (documented limits): the guest PDPTEs are not saved (they are only
- * defined with EPT and PAE paging: "ept" owns that state); RF for task-switch exits
- * is saved as the CPU holds it (SDM 29.3.3 wants the old TSS's image).
+ * Not implemented (documented limit): RF for task-switch exits is saved as the CPU
+ * holds it (SDM 29.3.3 wants the old TSS's image).
  */
 #include "cpu/debug.h"
 #include "cpu/msr.h"
@@ -124,7 +123,7 @@ static uint64_t take_pending_debug(struct cpu *cpu)
 }
 
 /* SDM 29.3.4: activity state, interruptibility, pending debug exceptions, the
- * preemption timer. */
+ * preemption timer, and the PDPTEs. */
 static void save_non_register(struct cpu *cpu, struct vmcs *v, uint32_t exit_ctl, bool in_insn)
 {
 	enum activity_state act = ACTIVITY_ACTIVE;
@@ -144,6 +143,13 @@ static void save_non_register(struct cpu *cpu, struct vmcs *v, uint32_t exit_ctl
 	VMCS_SET(v, GUEST_PENDING_DBG_EXCEPTIONS, take_pending_debug(cpu));
 	if (exit_ctl & EXIT_SAVE_PREEMPTION_TIMER)
 		VMCS_SET(v, VMX_PREEMPTION_TIMER_VALUE, vmx_preempt_value(cpu));
+	/* With "enable EPT" and PAE paging outside IA-32e mode, the PDPTE registers in
+	 * use (tlb.h: loaded by VM entry or the guest's last CR write) go to the guest
+	 * PDPTE fields; otherwise those fields are left as they were. */
+	if ((cpu->vmx.ctl.proc2 & PROC2_ENABLE_EPT) && (cpu->cr0 & CR0_PG) &&
+	    (cpu->cr4 & CR4_PAE) && !(cpu->efer & EFER_LMA))
+		for (int i = 0; i < 4; i++)
+			vmcs_set(v, VMCS_ID_GUEST_PDPTR0 + i, cpu->tlb.pdpte[i]);
 }
 
 void vmx_save_guest_state_at(struct cpu *cpu, struct vmcs *v, const struct vmx_exit_info *info,

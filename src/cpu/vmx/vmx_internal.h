@@ -18,6 +18,7 @@
  *                       instruction-information layouts in vmx_insn_info.c)
  *   ept.c, vmx_tlb.c    EPT translation (SDM 30.3), the tagged TLB across entries and
  *                       exits, INVEPT/INVVPID invalidation (SDM 30.4)
+ *   ept_cache.c         the cache of guest-physical mappings (SDM 30.4.1, ept_cache.h)
  *
  * A VMCS region (SDM 26.2): the revision identifier at byte 0 and the VMX-abort
  * indicator at byte 4, as software sees them; the rest is the silicon's own format:

@@ -535,7 +535,8 @@ static void test_exit_fast_path(void)
 
 /* Table 29-7 bit 8 = 0: the guest's paging-structure accesses. Without EPT A/D the
  * walk reads (bit 0) and setting a guest accessed flag writes (bit 1); with EPT A/D
- * every such access is a write (SDM 30.3.5). */
+ * every such access is a write (SDM 30.3.5), and a violation it causes sets both
+ * bit 0 and bit 1 (SDM 29.2.1, Table 29-7 note 1 to bit 0). */
 static void test_exit_paging_structures(void)
 {
 	uint64_t v;
@@ -552,13 +553,28 @@ static void test_exit_paging_structures(void)
 	CHECK_EXIT(xrd(GLA, &v), EXIT_REASON_EPT_VIOLATION,
 		   EPTQUAL_WRITE | EPTQUAL_READABLE | EPTQUAL_GLA_VALID, pml4e, GLA);
 	CHECK_EQ(*ram64(pml4e) & ACC, 0);           /* nothing written */
-	/* With EPT A/D flags the read itself is a write. */
+	/* With EPT A/D flags the read itself is a write: reported as read and write
+	 * (0x8B; SDM 29.2.1 Table 29-7 note 1), on read-only and on absent tables. */
 	exit_to_root();
-	nr_setup(EPT_RWX, true, 0);
+	uint64_t *data = nr_setup(EPT_RWX, true, 0);
 	pt_leaf = ept_ent(eptp_nr, PT_POOL, 2);
-	*pt_leaf = (*pt_leaf & ~(uint64_t)EPT_RWX) | EPT_READ;
+	saved = *pt_leaf;
+	*pt_leaf = (saved & ~(uint64_t)EPT_RWX) | EPT_READ;
 	CHECK_EXIT(xrd(GLA, &v), EXIT_REASON_EPT_VIOLATION,
-		   EPTQUAL_WRITE | EPTQUAL_READABLE | EPTQUAL_GLA_VALID, pml4e, GLA);
+		   EPTQUAL_READ | EPTQUAL_WRITE | EPTQUAL_READABLE | EPTQUAL_GLA_VALID, pml4e,
+		   GLA);
+	*pt_leaf = 0;
+	ept_invalidate(C, INVEPT_ALL_CONTEXT, 0);
+	reenter();
+	CHECK_EXIT(xrd(GLA, &v), EXIT_REASON_EPT_VIOLATION,
+		   EPTQUAL_READ | EPTQUAL_WRITE | EPTQUAL_GLA_VALID, pml4e, GLA);
+	/* The final access is no paging-structure access: a write is bit 1 alone. */
+	*pt_leaf = saved;
+	*data = (*data & ~(uint64_t)EPT_RWX) | EPT_READ;
+	ept_invalidate(C, INVEPT_ALL_CONTEXT, 0);
+	reenter();
+	CHECK_EXIT(xwr(GLA, 1), EXIT_REASON_EPT_VIOLATION,
+		   EPTQUAL_WRITE | EPTQUAL_READABLE | Q_FINAL | Q_RW_PAGE, GPA, GLA);
 }
 
 static int xload_pdptrs(void)

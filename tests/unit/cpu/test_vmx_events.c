@@ -10,6 +10,7 @@
  */
 #include "vmx_harness.h"
 
+#include "cpu/debug.h"
 #include "cpu/sys.h"
 #include "cpu/vmx/vmx_internal.h"
 
@@ -474,6 +475,24 @@ static void test_preemption_timer(void)
 	vw(VMCS_VMX_PREEMPTION_TIMER_VALUE, 0);
 	CHECK_EQ(launch(), EXIT_REASON_PREEMPTION_TIMER);
 	CHECK_EQ(vr(VMCS_GUEST_RIP), CODE_BASE);
+	/* Value 0 with a pending debug exception (BS): the #DB is delivered first, then
+	 * the timer exits before the handler's first instruction (SDM 28.7.4), which
+	 * would be a HLT exit. With MTF, the MTF exit keeps its priority over the
+	 * timer (SDM 27.5.2). */
+	for (int mtf = 0; mtf < 2; mtf++) {
+		fresh();
+		CODE(0x90, 0xEB, 0xFE);
+		set_bits(VMCS_PIN_BASED_VM_EXEC_CONTROL, PIN_PREEMPTION_TIMER);
+		if (mtf)
+			set_bits(VMCS_CPU_BASED_VM_EXEC_CONTROL, PROC_MONITOR_TRAP_FLAG);
+		vw(VMCS_VMX_PREEMPTION_TIMER_VALUE, 0);
+		vw(VMCS_GUEST_PENDING_DBG_EXCEPTIONS, PENDING_DBG_BS);
+		CHECK_EQ(launch(), mtf ? EXIT_REASON_MONITOR_TRAP_FLAG
+				       : EXIT_REASON_PREEMPTION_TIMER);
+		CHECK_EQ(vr(VMCS_GUEST_RIP), HANDLER);
+		CHECK_EQ(vr(VMCS_GUEST_PENDING_DBG_EXCEPTIONS), 0);
+		CHECK(C->dr[6] & DR6_BS);
+	}
 	/* Another exit first: the value left is saved. nop x3; cpuid. */
 	fresh();
 	CODE(0x90, 0x90, 0x90, 0x0F, 0xA2);

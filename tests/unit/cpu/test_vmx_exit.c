@@ -12,6 +12,7 @@
 
 #include "cpu/debug.h"
 #include "cpu/msr.h"
+#include "cpu/sys.h"
 #include "cpu/vmx/vmx_internal.h"
 
 #define MSR_LIST 0x60000ULL /* VM-exit MSR-store / MSR-load lists */
@@ -309,6 +310,67 @@ static void test_msr_store(void)
 	fresh();
 }
 
+/* SDM 29.4: the list gets the MSR's value. IA32_TSC is stored without the TSC offset
+ * the guest's RDMSR would add (SDM 27.3 RDMSR is what changes in non-root operation,
+ * not the MSR). A guest with TSC offsetting (offset 2^40) exits at CPUID. */
+static void test_msr_store_tsc(void)
+{
+	fresh();
+	put_bytes(CODE_BASE, BYTES(0x90, 0x0F, 0xA2), 3); /* nop; cpuid */
+	put_msr_entry(MSR_LIST, 0, MSR_IA32_TSC, 0, 0);
+	vw(VMCS_VM_EXIT_MSR_STORE_ADDR, MSR_LIST);
+	vw(VMCS_VM_EXIT_MSR_STORE_COUNT, 1);
+	vw(VMCS_CPU_BASED_VM_EXEC_CONTROL,
+	   vr(VMCS_CPU_BASED_VM_EXEC_CONTROL) | PROC_USE_TSC_OFFSETTING);
+	vw(VMCS_TSC_OFFSET, 1ULL << 40);
+	CHECK_EQ(vmx_vmlaunch(C), VMX_SUCCEED);
+	CHECK_EQ(exit_reason(), EXIT_REASON_CPUID);
+	uint64_t stored = *ram64(MSR_LIST + 8), tsc = cpu_read_tsc(C);
+	CHECK(stored <= tsc);
+	CHECK(tsc - stored < 100);
+	CHECK_EQ(V->abort, 0);
+	fresh();
+}
+
+/* SDM 29.3.4: with "enable EPT" and PAE paging, the PDPTEs in use are saved in the
+ * guest PDPTE fields. The 32-bit PAE guest enters with the fields' PDPTEs (SDM
+ * 28.3.2.4: PDPTE0 only), then loads another table with MOV CR3 and exits at CPUID:
+ * the fields hold the new table. In IA-32e mode they are left alone. */
+#define NEW_PDPT (VMX_PDPT_BASE + 0x800) /* in the PDPT page, past the guest's PDPT */
+static void test_save_pdptes(void)
+{
+	const uint64_t pd = (VMX_PDPT_BASE + PAGE_SIZE) | 1;
+	fresh();
+	vmcs_setup_guest32(true);
+	vmcs_set_proc2(PROC2_ENABLE_EPT);
+	vw(VMCS_EPT_POINTER, vmx_ept_identity());
+	vw(VMCS_GUEST_PDPTR0, pd);
+	const uint64_t table[4] = { pd, pd, 0, pd };
+	put_bytes(NEW_PDPT, table, sizeof(table));
+	/* mov eax, NEW_PDPT; mov cr3, eax; cpuid */
+	put_bytes(CODE_BASE, BYTES(0xB8, (uint8_t)NEW_PDPT, (uint8_t)(NEW_PDPT >> 8),
+				   (uint8_t)(NEW_PDPT >> 16), 0, 0x0F, 0x22, 0xD8, 0x0F, 0xA2),
+		  10);
+	CHECK_EQ(vmx_vmlaunch(C), VMX_SUCCEED);
+	CHECK_EQ(exit_reason(), EXIT_REASON_CPUID);
+	CHECK_EQ(vr(VMCS_GUEST_CR3), NEW_PDPT);
+	CHECK_EQ(vr(VMCS_GUEST_PDPTR0), pd);
+	CHECK_EQ(vr(VMCS_GUEST_PDPTR1), pd);
+	CHECK_EQ(vr(VMCS_GUEST_PDPTR2), 0);
+	CHECK_EQ(vr(VMCS_GUEST_PDPTR3), pd);
+
+	/* A 64-bit guest with EPT: no PDPTEs in use, the fields stay as they were. */
+	fresh();
+	vmcs_set_proc2(PROC2_ENABLE_EPT);
+	vw(VMCS_EPT_POINTER, vmx_ept_identity());
+	vw(VMCS_GUEST_PDPTR1, 0x5000 | 1);
+	put_bytes(CODE_BASE, BYTES(0x0F, 0xA2), 2);
+	CHECK_EQ(vmx_vmlaunch(C), VMX_SUCCEED);
+	CHECK_EQ(exit_reason(), EXIT_REASON_CPUID);
+	CHECK_EQ(vr(VMCS_GUEST_PDPTR1), 0x5000 | 1);
+	fresh();
+}
+
 /* A software VMM's host-state area (SDM 29.5: the values a VMM would have). */
 static void setup_host_state(void)
 {
@@ -560,6 +622,8 @@ int main(void)
 	test_save_non_register_state();
 	test_exit_information();
 	test_msr_store();
+	test_msr_store_tsc();
+	test_save_pdptes();
 	test_host_state();
 	test_msr_load();
 	test_launch();

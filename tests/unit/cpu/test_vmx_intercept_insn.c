@@ -119,6 +119,17 @@ static void test_rdtsc_rdpmc(void)
 	CHECK_EQ(decide(0x0F, 0x01, 0xF9), NOEXIT);
 	guest64(0, PROC_RDTSC_EXITING, PROC2_ENABLE_RDTSCP);
 	CHECK_EXIT(decide(0x0F, 0x01, 0xF9), EXIT_REASON_RDTSCP, 0, 3);
+	/* RDPID (rdpid rax) never exits; it is #UD unless "enable RDTSCP" (SDM 27.3
+	 * RDPID, Table 26-7 bit 3), and otherwise reads IA32_TSC_AUX. */
+	guest64(0, 0, 0);
+	C->tsc_aux = 0x77;
+	C->gpr[RAX] = 0;
+	CHECK_EQ(decide(0xF3, 0x0F, 0xC7, 0xF8), NOEXIT);
+	CHECK_EQ(run(0xF3, 0x0F, 0xC7, 0xF8), EXC_UD);
+	CHECK_EQ(C->gpr[RAX], 0);
+	guest64(0, 0, PROC2_ENABLE_RDTSCP);
+	CHECK_EQ(run(0xF3, 0x0F, 0xC7, 0xF8), NO_FAULT);
+	CHECK_EQ(C->gpr[RAX], 0x77);
 	/* RDPMC: CPL 3 with CR4.PCE = 0 is #GP first; with PCE, "RDPMC exiting". */
 	guest64(3, PROC_RDPMC_EXITING, 0);
 	CHECK_EQ(decide(0x0F, 0x33), FAULT(EXC_GP));
