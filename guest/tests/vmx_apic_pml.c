@@ -12,7 +12,12 @@
  *   - a page-modification-log-full VM exit (62): with EPT A/D flags and "enable PML",
  *     the first write to a clean page logs its guest-physical address at the PML
  *     index and decrements it; the next such write with the index out of 0-511
- *     exits instead of writing (SDM 30.3.6); qualification 0 (SDM 29.2.1).
+ *     exits instead of writing (SDM 30.3.6); qualification 0 (SDM 29.2.1);
+ *   - EPT violations (48) on an execute-only page (IA32_VMX_EPT_VPID_CAP[0]) and on a
+ *     read/execute page with EPT A/D flags on: the qualification (SDM 29.2.1 Table
+ *     29-7) gives the access (bits 2:0), the leaf's permissions (5:3), a guest-linear
+ *     address translated to the final page (7, 8) and, with advanced information
+ *     (IA32_VMX_EPT_VPID_CAP[22]), the guest paging's U/S, R/W, XD (9-11).
  * Capabilities come from the IA32_VMX_* MSRs (App. A).
  */
 #include "vmx_lib.h"
@@ -23,13 +28,18 @@
 #define GPA_B 0x100001000ull
 #define VA_A 0x5000000000ull
 #define VA_B 0x5000001000ull
+#define GPA_C 0x100002000ull /* execute-only */
+#define GPA_D 0x100003000ull /* read/execute */
+#define VA_C 0x5000002000ull
+#define VA_D 0x5000003000ull
 #define VA_APIC 0x5000100000ull /* the APIC-access page, through a 4-KByte mapping */
 
 uint64_t apic_va;
 
 /* The guest: each step reloads its registers (vmx_guest_run does not keep them). */
 extern char g_rd[], g_rd_insn[], g_wr[], g_wr_insn[], g_fetch[], g_int[],
-	g_pml[], g_pml_b[], g_pml_end[];
+	g_pml[], g_pml_b[], g_pml_end[], g_wc[], g_wc_insn[], g_rc[], g_rc_insn[],
+	g_wd[], g_wd_insn[];
 __asm__(".text\n"
 	"g_rd: mov apic_va(%rip), %rbx\n"
 	"g_rd_insn: mov 0x20(%rbx), %eax\n"
@@ -46,7 +56,16 @@ __asm__(".text\n"
 	"	movabs $0x5000001000, %rsi\n"
 	"	movq $1, (%rdi)\n"
 	"g_pml_b: movq $2, (%rsi)\n"
-	"g_pml_end: hlt\n");
+	"g_pml_end: hlt\n"
+	"g_wc: movabs $0x5000002000, %rdi\n"
+	"g_wc_insn: movq $3, (%rdi)\n"
+	"	hlt\n"
+	"g_rc: movabs $0x5000002000, %rdi\n"
+	"g_rc_insn: mov (%rdi), %rax\n"
+	"	hlt\n"
+	"g_wd: movabs $0x5000003000, %rdi\n"
+	"g_wd_insn: movq $4, (%rdi)\n"
+	"	hlt\n");
 
 static uint32_t pin_ctl, proc_ctl, exit_ctl, entry_ctl;
 static uint32_t *vmcs;
@@ -226,6 +245,70 @@ static void pml_full(void)
 	}
 }
 
+/* SDM 29.2.1 Table 29-7, 30.3.3: violations on the EPT built by pml_full(), with
+ * EPT A/D flags on and PML off. */
+static void ept_violations(void)
+{
+	uint64_t cap = rdmsr(MSR_IA32_VMX_EPT_VPID_CAP);
+	uint32_t proc, proc2;
+	if (!ept_pml4) {
+		skip("EPT violations", "no EPT (see PML full)");
+		return;
+	}
+	if (!vmx_ctl_needed(MSR_IA32_VMX_PROCBASED_CTLS, proc_ctl | PROC_SECONDARY_CONTROLS, &proc,
+			    "primary") ||
+	    !vmx_ctl_needed(MSR_IA32_VMX_PROCBASED_CTLS2, PROC2_ENABLE_EPT, &proc2, "secondary"))
+		return;
+	/* Bits 9-11 are defined only with advanced information; the test pages are
+	 * supervisor, read/write, executable in the guest's paging (map_page). */
+	uint64_t adv = cap & BIT(22) ? BIT(10) : 0, mask = cap & BIT(22) ? 0x1fff : 0x11ff;
+	uint64_t fin = EPTQUAL_GLA_VALID | EPTQUAL_GLA_TRANSLATED;
+	bool xo = cap & BIT(0);
+	*ept_entry(GPA_C, 1) = vmx_pa(alloc_page()) | EPT_EXEC | EPT_WB;
+	*ept_entry(GPA_D, 1) = vmx_pa(alloc_page()) | EPT_READ | EPT_EXEC | EPT_WB;
+	map_page(VA_C, GPA_C, PTE_P | PTE_W);
+	map_page(VA_D, GPA_D, PTE_P | PTE_W);
+	const struct {
+		const char *name, *start, *at;
+		uint64_t gpa, va, qual;
+		bool need_xo;
+	} v[] = {
+		{ "EPT violation: write to an execute-only page", g_wc, g_wc_insn, GPA_C, VA_C,
+		  EPTQUAL_WRITE | EPTQUAL_EXECUTABLE | fin | adv, true },
+		{ "EPT violation: read of an execute-only page", g_rc, g_rc_insn, GPA_C, VA_C,
+		  EPTQUAL_READ | EPTQUAL_EXECUTABLE | fin | adv, true },
+		{ "EPT violation: write to a read/execute page, A/D on", g_wd, g_wd_insn, GPA_D, VA_D,
+		  EPTQUAL_WRITE | EPTQUAL_READABLE | EPTQUAL_EXECUTABLE | fin | adv, false },
+	};
+	for (size_t i = 0; i < ARRAY_SIZE(v); i++) {
+		if (v[i].need_xo && !xo) {
+			skip(v[i].name, "IA32_VMX_EPT_VPID_CAP[0]: no execute-only pages");
+			continue;
+		}
+		reset_vmcs(v[i].start);
+		vmcs_write(VMCS_CPU_BASED_VM_EXEC_CONTROL, proc);
+		vmcs_write(VMCS_SECONDARY_VM_EXEC_CONTROL, proc2);
+		vmcs_write(VMCS_EPT_POINTER, vmx_pa(ept_pml4) | 6 | (3 << 3) | EPTP_AD_ENABLE);
+		struct inv_desc d = { 0, 0 };
+		invept(2, &d);
+		if (!enter(v[i].name))
+			continue;
+		uint64_t got = vmcs_read(VMCS_VM_EXIT_REASON);
+		if (got != EXIT_REASON_EPT_VIOLATION) {
+			checkf(false, "%s: exit reason %lu (expected 48)", v[i].name, got);
+			continue;
+		}
+		check_eqf(vmcs_read(VMCS_GUEST_RIP), va(v[i].at), "%s: exit reason 48, guest RIP",
+			  v[i].name);
+		check_eqf(vmcs_read(VMCS_EXIT_QUALIFICATION) & mask, v[i].qual,
+			  "%s: exit qualification", v[i].name);
+		check_eqf(vmcs_read(VMCS_GUEST_PHYSICAL_ADDRESS), v[i].gpa,
+			  "%s: guest-physical address", v[i].name);
+		check_eqf(vmcs_read(VMCS_GUEST_LINEAR_ADDRESS), v[i].va, "%s: guest-linear address",
+			  v[i].name);
+	}
+}
+
 int main(void)
 {
 	if (!(cpuid(1, 0).c & BIT(5))) {
@@ -245,6 +328,7 @@ int main(void)
 		return 0;
 	apic_access();
 	pml_full();
+	ept_violations();
 	check_eq(read_cr4() & CR4_VMXE, CR4_VMXE, "host CR4 after the exits");
 	return 0;
 }

@@ -293,10 +293,18 @@ void ept_final(struct cpu *cpu, gva_t la, int kind, struct mmu_xlate *x)
 	if (vmx_proc2(cpu) & PROC2_ENABLE_EPT) {
 		gpa_t gpa = x->gpa | (la & ~PAGE_MASK);
 		struct ept_xlate e;
-		if (!ept_cached(cpu, gpa, kind, &e.hpa, &e.flags)) {
+		/* A linear write's final translation always walks: the combined mapping
+		 * must see the EPT leaf's dirty flag as memory has it now, so a VMM that
+		 * cleared it (PML-based dirty logging does, SDM 30.3.6) sees the next
+		 * write set it and log it again (SDM 30.3.5, 30.4.2: combined mappings
+		 * come from the EPT paging structures). A read or fetch filled from the
+		 * cache leaves writes to that walk (TLBF_EPT_CLEAN denies them). */
+		if (kind == ACC_WRITE || !ept_cached(cpu, gpa, kind, &e.hpa, &e.flags)) {
 			struct ept_access a = { .kind = kind, .gla_valid = true, .final = true,
 						.gla = la, .gflags = x->flags };
 			translate_walk(cpu, gpa, &a, &e);
+		} else if (cpu->vmx.ctl.eptp & EPTP_AD_ENABLE) {
+			e.flags |= TLBF_EPT_CLEAN;
 		}
 		x->gpa = e.hpa;
 		x->flags |= e.flags;
