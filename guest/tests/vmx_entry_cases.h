@@ -85,24 +85,8 @@ static inline bool ec_setup(const char *kernel)
 /* The valid VMCS every case starts from (VMCLEAR: a clear launch state). */
 static inline void ec_reset(void)
 {
-	vmclear(vmx_pa(ec_vmcs));
-	vmptrld(vmx_pa(ec_vmcs));
-	vmx_write_host_state();
-	vmx_write_guest_state((uint64_t)(uintptr_t)ec_guest, vmx_pa(ec_stack) + 4096);
-	vmcs_write(VMCS_PIN_BASED_VM_EXEC_CONTROL, ec_pin);
-	vmcs_write(VMCS_CPU_BASED_VM_EXEC_CONTROL, ec_proc);
-	vmcs_write(VMCS_SECONDARY_VM_EXEC_CONTROL, 0);
-	vmcs_write(VMCS_VM_EXIT_CONTROLS, ec_exit);
-	vmcs_write(VMCS_VM_ENTRY_CONTROLS, ec_entry);
-	vmcs_write(VMCS_EXCEPTION_BITMAP, 0);
-	vmcs_write(VMCS_CR3_TARGET_COUNT, 0);
-	vmcs_write(VMCS_CR0_GUEST_HOST_MASK, 0);
-	vmcs_write(VMCS_CR4_GUEST_HOST_MASK, 0);
-	vmcs_write(VMCS_VM_EXIT_MSR_STORE_COUNT, 0);
-	vmcs_write(VMCS_VM_EXIT_MSR_LOAD_COUNT, 0);
-	vmcs_write(VMCS_VM_ENTRY_MSR_LOAD_COUNT, 0);
-	vmcs_write(VMCS_VM_ENTRY_INTR_INFO_FIELD, 0);
-	vmcs_write(VMCS_VIRTUAL_PROCESSOR_ID, 0);
+	struct vmx_ctls c = { ec_pin, ec_proc, 0, ec_exit, ec_entry };
+	vmx_reset_vmcs(ec_vmcs, &c, (uint64_t)(uintptr_t)ec_guest, vmx_pa(ec_stack) + 4096);
 	vmcs_write(VMCS_GUEST_IA32_EFER, rdmsr(MSR_EFER));
 	vmcs_write(VMCS_HOST_IA32_EFER, rdmsr(MSR_EFER));
 	vmcs_write(VMCS_GUEST_IA32_PAT, rdmsr(0x277));

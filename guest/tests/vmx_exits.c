@@ -92,23 +92,8 @@ static uint64_t va(const void *p)
 /* A fresh VMCS: this kernel's world as host and guest, the baseline controls. */
 static void reset_vmcs(const char *rip)
 {
-	vmclear(vmx_pa(vmcs));
-	vmptrld(vmx_pa(vmcs));
-	vmx_write_host_state();
-	vmx_write_guest_state(va(rip), vmx_pa(gstack) + 4096);
-	vmcs_write(VMCS_PIN_BASED_VM_EXEC_CONTROL, pin_ctl);
-	vmcs_write(VMCS_CPU_BASED_VM_EXEC_CONTROL, proc_ctl);
-	vmcs_write(VMCS_SECONDARY_VM_EXEC_CONTROL, proc2_ctl);
-	vmcs_write(VMCS_VM_EXIT_CONTROLS, exit_ctl);
-	vmcs_write(VMCS_VM_ENTRY_CONTROLS, entry_ctl);
-	vmcs_write(VMCS_EXCEPTION_BITMAP, 0);
-	vmcs_write(VMCS_CR3_TARGET_COUNT, 0);
-	vmcs_write(VMCS_CR0_GUEST_HOST_MASK, 0);
-	vmcs_write(VMCS_CR4_GUEST_HOST_MASK, 0);
-	vmcs_write(VMCS_VM_EXIT_MSR_STORE_COUNT, 0);
-	vmcs_write(VMCS_VM_EXIT_MSR_LOAD_COUNT, 0);
-	vmcs_write(VMCS_VM_ENTRY_MSR_LOAD_COUNT, 0);
-	vmcs_write(VMCS_VM_ENTRY_INTR_INFO_FIELD, 0);
+	struct vmx_ctls c = { pin_ctl, proc_ctl, proc2_ctl, exit_ctl, entry_ctl };
+	vmx_reset_vmcs(vmcs, &c, va(rip), vmx_pa(gstack) + 4096);
 }
 
 /* Enter (launch) and report a VMfail as a failed check. */

@@ -72,23 +72,8 @@ static bool setup(uint32_t **vmcs)
 
 static void reset_vmcs(uint32_t *vmcs, const char *rip, void *stack)
 {
-	vmclear(vmx_pa(vmcs));
-	vmptrld(vmx_pa(vmcs));
-	vmx_write_host_state();
-	vmx_write_guest_state((uint64_t)(uintptr_t)rip, vmx_pa(stack) + 4096);
-	vmcs_write(VMCS_PIN_BASED_VM_EXEC_CONTROL, pin_ctl);
-	vmcs_write(VMCS_CPU_BASED_VM_EXEC_CONTROL, proc_ctl);
-	vmcs_write(VMCS_SECONDARY_VM_EXEC_CONTROL, 0);
-	vmcs_write(VMCS_VM_EXIT_CONTROLS, exit_ctl);
-	vmcs_write(VMCS_VM_ENTRY_CONTROLS, entry_ctl);
-	vmcs_write(VMCS_EXCEPTION_BITMAP, 0);
-	vmcs_write(VMCS_CR3_TARGET_COUNT, 0);
-	vmcs_write(VMCS_CR0_GUEST_HOST_MASK, 0);
-	vmcs_write(VMCS_CR4_GUEST_HOST_MASK, 0);
-	vmcs_write(VMCS_VM_EXIT_MSR_STORE_COUNT, 0);
-	vmcs_write(VMCS_VM_EXIT_MSR_LOAD_COUNT, 0);
-	vmcs_write(VMCS_VM_ENTRY_MSR_LOAD_COUNT, 0);
-	vmcs_write(VMCS_VM_ENTRY_INTR_INFO_FIELD, 0);
+	struct vmx_ctls c = { pin_ctl, proc_ctl, 0, exit_ctl, entry_ctl };
+	vmx_reset_vmcs(vmcs, &c, (uint64_t)(uintptr_t)rip, vmx_pa(stack) + 4096);
 }
 
 static void init_exit(uint32_t *vmcs, void *stack)

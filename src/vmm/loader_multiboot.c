@@ -131,16 +131,41 @@ static int place_bytes(struct placer *p, const void *data, uint64_t len, uint64_
 	return 0;
 }
 
+/* The next entry of a --initrd list, split in place, or NULL after the last one.
+ * Entries are separated by ','; ",," stands for one literal comma inside an entry, as
+ * in every QEMU option value (so 'a,,b' is the one module "a,b"). An empty entry is
+ * returned as "" for the caller to refuse. */
+static char *next_module_entry(char **cursor)
+{
+	char *in = *cursor, *out = in, *start = in;
+	if (!in)
+		return NULL;
+	for (;;) {
+		if (in[0] == ',' && in[1] == ',') {
+			*out++ = ',';
+			in += 2;
+		} else if (in[0] == ',' || in[0] == 0) {
+			*cursor = in[0] ? in + 1 : NULL;
+			*out = 0;
+			return start;
+		} else {
+			*out++ = *in++;
+		}
+	}
+}
+
 /* --initrd 'file args,file args': each entry's first word is the file, the whole entry
  * is the module string (as QEMU passes it). */
 static int mb_load_modules(struct placer *pl, const char *spec, uint64_t *mods_gpa,
 			   uint32_t *count, struct boot_info *bi)
 {
-	char *copy = strdup(spec), *save = NULL;
+	char *copy = strdup(spec), *cursor = copy;
 	uint32_t descs[4 * 64];
 	uint32_t n = 0;
 	int rc = 0;
-	for (char *ent = strtok_r(copy, ",", &save); ent; ent = strtok_r(NULL, ",", &save)) {
+	if (!copy)
+		return -1;
+	for (char *ent = next_module_entry(&cursor); ent; ent = next_module_entry(&cursor)) {
 		char path[4096];
 		size_t plen = strcspn(ent, " ");
 		if (n == 64) {

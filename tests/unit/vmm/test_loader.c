@@ -96,6 +96,51 @@ static void test_elf32_multiboot(struct bus *bus)
 	unlink(path);
 }
 
+/* --initrd as QEMU reads it: entries split at ',', ",," a literal comma in an entry
+ * (QEMU option syntax); each module's string is its whole entry (Multiboot spec 3.3:
+ * flags bit 3, mods_count at +20, mods_addr at +24; each module is mod_start,
+ * mod_end, string, reserved). */
+static void test_modules_with_commas(struct bus *bus)
+{
+	uint8_t buf[4096];
+	size_t n = make_elf32(buf, 0x100000, 0x2000);
+	char kpath[64];
+	snprintf(kpath, sizeof(kpath), "%s", write_tmp(buf, n));
+	char dir[] = "/tmp/turtles-mods-XXXXXX";
+	if (!mkdtemp(dir)) {
+		perror("mkdtemp");
+		exit(2);
+	}
+	char mpath[128], spec[512], want0[256];
+	snprintf(mpath, sizeof(mpath), "%s/a,b.mod", dir); /* a comma in the file name */
+	FILE *f = fopen(mpath, "wb");
+	if (!f || fwrite("MODULE", 1, 6, f) != 6 || fclose(f)) {
+		perror(mpath);
+		exit(2);
+	}
+	snprintf(spec, sizeof(spec), "%s/a,,b.mod x,,y,%s/a,,b.mod", dir, dir);
+	snprintf(want0, sizeof(want0), "%s x,y", mpath);
+	struct vmm_options opt = { .kernel = kpath, .append = "", .initrd = spec,
+				   .ram_mib = 16, .smp = 1 };
+	struct boot_info bi;
+	CHECK(loader_load(bus, &opt, &bi) == 0, "modules with ',,' in path and args load");
+	uint32_t mbi[8], mod[8];
+	memcpy(mbi, bus->ram + bi.mbi, sizeof(mbi));
+	CHECK(mbi[0] & 0x8, "mbi flags: modules");
+	CHECK(mbi[5] == 2, "',,' does not split: two modules");
+	memcpy(mod, bus->ram + mbi[6], sizeof(mod));
+	CHECK(mod[1] - mod[0] == 6 && !memcmp(bus->ram + mod[0], "MODULE", 6),
+	      "module 0 holds the file 'a,b.mod'");
+	CHECK(!strcmp((char *)bus->ram + mod[2], want0), "module 0 string: ',,' became ','");
+	CHECK(!strcmp((char *)bus->ram + mod[6], mpath), "module 1 string is its path");
+	loader_free(&bi);
+	snprintf(spec, sizeof(spec), "%s/a,,b.mod,", dir);
+	CHECK(loader_load(bus, &opt, &bi) != 0, "an empty entry after ',' is refused");
+	unlink(mpath);
+	rmdir(dir);
+	unlink(kpath);
+}
+
 static void test_malformed(struct bus *bus)
 {
 	uint8_t buf[4096];
@@ -145,6 +190,7 @@ int main(void)
 	if (bus_init(&bus, 16 << 20))
 		return 2;
 	test_elf32_multiboot(&bus);
+	test_modules_with_commas(&bus);
 	test_malformed(&bus);
 	bus_destroy(&bus);
 	printf("SUMMARY: %d passed, %d failed\n", checks - failures, failures);
