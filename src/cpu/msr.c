@@ -131,13 +131,10 @@ static bool wr_tsc_deadline(struct cpu *cpu, uint32_t msr, uint64_t v)
 
 /* --- APIC ---------------------------------------------------------------------- */
 
-/* IA32_APIC_BASE (SDM 11.4.4, 11.12.1 and Table 11-5 state transitions). */
-static bool wr_apic_base(struct cpu *cpu, uint32_t msr, uint64_t v)
+bool apic_base_write_valid(uint64_t old, uint64_t v)
 {
-	(void)msr;
 	const uint64_t bsp = BIT(8), extd = BIT(10), en = BIT(11);
 	uint64_t allowed = bsp | extd | en | (PHYS_MASK & ~0xFFFULL);
-	uint64_t old = cpu->apic_base;
 	if (v & ~allowed)
 		return false;
 	if ((v & bsp) != (old & bsp))
@@ -148,6 +145,15 @@ static bool wr_apic_base(struct cpu *cpu, uint32_t msr, uint64_t v)
 		return false; /* x2APIC -> xAPIC directly: invalid */
 	if (!(old & en) && (v & extd))
 		return false; /* disabled -> x2APIC directly: invalid, via xAPIC only */
+	return true;
+}
+
+/* IA32_APIC_BASE (SDM 11.4.4, 11.12.1 and Table 11-5 state transitions). */
+static bool wr_apic_base(struct cpu *cpu, uint32_t msr, uint64_t v)
+{
+	(void)msr;
+	if (!apic_base_write_valid(cpu->apic_base, v))
+		return false;
 	cpu->apic_base = v;
 	if (cpu->apic_ops && cpu->apic_ops->base_changed)
 		cpu->apic_ops->base_changed(cpu->apic, v);

@@ -52,6 +52,11 @@
 bool msr_read(struct cpu *cpu, uint32_t index, uint64_t *value);
 bool msr_write(struct cpu *cpu, uint32_t index, uint64_t value);
 
+/* Whether a write of v to IA32_APIC_BASE whose value is old is allowed: reserved bits,
+ * the read-only BSP flag and the x2APIC state transitions of SDM 11.12.5 (Table 11-5).
+ * Shared by the silicon's RDMSR/WRMSR and L0's virtual APIC. */
+bool apic_base_write_valid(uint64_t old, uint64_t v);
+
 /* Name for traces ("IA32_EFER"), or NULL if the silicon has no such MSR. */
 const char *msr_name(uint32_t index);
 

@@ -10,10 +10,6 @@
 #include "cpu/msr.h"
 #include "hv/hv_internal.h"
 
-#define APIC_BASE_EXTD BIT(10)
-#define APIC_BASE_EN BIT(11)
-/* SDM 11.4.4: bits 7:0 and 9 reserved, and bits at or above MAXPHYADDR. */
-#define APIC_BASE_RESERVED (~(((1ULL << CPU_MAXPHYADDR) - 1) & ~0x2FFULL))
 
 bool hv_msr_passthrough(uint32_t msr)
 {
@@ -56,21 +52,21 @@ static bool x2apic_on(const struct hv_vcpu *v)
 
 bool hv_msr_read(struct hv_vcpu *v, uint32_t msr, uint64_t *value)
 {
-	if (msr == MSR_IA32_TSC) {
+	switch (msr) {
+	case MSR_IA32_TSC:
 		*value = clock_now(v->vm->clock) + v->tsc_offset;
 		return true;
-	}
-	if (msr == MSR_IA32_APIC_BASE) {
+	case MSR_IA32_APIC_BASE:
 		*value = v->apic_base;
 		return true;
-	}
-	if (msr == MSR_IA32_FEATURE_CONTROL) {
+	case MSR_IA32_FEATURE_CONTROL:
 		*value = FEATURE_CONTROL_LOCKED; /* locked with VMX off (SDM 24.7) */
 		return true;
-	}
-	if (msr == MSR_IA32_TSC_DEADLINE) {
+	case MSR_IA32_TSC_DEADLINE:
 		*value = v->lapic ? lapic_tsc_deadline_read(v->lapic) : 0;
 		return true;
+	default:
+		break;
 	}
 	if (msr >= MSR_X2APIC_FIRST && msr <= MSR_X2APIC_LAST)
 		return x2apic_on(v) && v->lapic && lapic_ops.msr_read(v->lapic, msr, value);
@@ -88,10 +84,9 @@ bool hv_msr_read(struct hv_vcpu *v, uint32_t msr, uint64_t *value)
  * state #GP; the LAPIC follows the new mode. */
 static bool write_apic_base(struct hv_vcpu *v, uint64_t value)
 {
-	bool en = value & APIC_BASE_EN, extd = value & APIC_BASE_EXTD;
-	if ((value & APIC_BASE_RESERVED) || (extd && !en))
-		return false;
-	if (x2apic_on(v) && en && !extd) /* x2APIC -> xAPIC directly is invalid */
+	/* The same rules as the silicon's own APIC (SDM 11.12.5): disabled -> x2APIC and
+	 * x2APIC -> xAPIC directly are invalid, as KVM's kvm_set_apic_base() refuses. */
+	if (!apic_base_write_valid(v->apic_base, value))
 		return false;
 	v->apic_base = value;
 	if (v->lapic)
@@ -143,6 +138,9 @@ bool hv_msr_write(struct hv_vcpu *v, uint32_t msr, uint64_t value)
 	return msr_write(v->cpu, msr, value);
 }
 
+/* RDMSR (exit reason 31) and WRMSR (32): MSR bitmap exits (SDM 27.1.3, 26.6.9), no
+ * qualification; ECX the MSR, EDX:EAX the value (SDM Vol.2 RDMSR, WRMSR). As KVM's
+ * kvm_emulate_rdmsr/wrmsr: an MSR the policy refuses is #GP(0), RIP unchanged. */
 enum hv_action hv_exit_rdmsr(struct hv_vcpu *v)
 {
 	uint64_t value;
@@ -150,16 +148,14 @@ enum hv_action hv_exit_rdmsr(struct hv_vcpu *v)
 		hv_inject_exception(v, EXC_GP, 0); /* SDM Vol.2 RDMSR: #GP(0) */
 		return HV_RESUME;
 	}
-	v->cpu->gpr[RAX] = (uint32_t)value;
-	v->cpu->gpr[RDX] = value >> 32;
+	hv_set_edx_eax(v, value);
 	hv_skip_insn(v);
 	return HV_RESUME;
 }
 
 enum hv_action hv_exit_wrmsr(struct hv_vcpu *v)
 {
-	uint64_t value = (uint32_t)v->cpu->gpr[RAX] | (v->cpu->gpr[RDX] << 32);
-	if (!hv_msr_write(v, (uint32_t)v->cpu->gpr[RCX], value)) {
+	if (!hv_msr_write(v, (uint32_t)v->cpu->gpr[RCX], hv_edx_eax(v))) {
 		hv_inject_exception(v, EXC_GP, 0); /* SDM Vol.2 WRMSR: #GP(0) */
 		return HV_RESUME;
 	}

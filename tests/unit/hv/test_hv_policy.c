@@ -54,6 +54,10 @@ static void test_msr_policy(void)
 	CHECK_EQ(val, 0);
 	CHECK(!hv_msr_write(v, MSR_IA32_APIC_BASE, 0xFEE00000ULL | BIT(11) | BIT(8))); /* x2->x */
 	CHECK(hv_msr_write(v, MSR_IA32_APIC_BASE, 0xFEE00000ULL | BIT(8)));
+	/* SDM 11.12.5 Table 11-5: disabled -> x2APIC directly is invalid (via xAPIC
+	 * only); the BSP flag is read-only. */
+	CHECK(!hv_msr_write(v, MSR_IA32_APIC_BASE, 0xFEE00000ULL | BIT(11) | BIT(10) | BIT(8)));
+	CHECK(!hv_msr_write(v, MSR_IA32_APIC_BASE, 0xFEE00000ULL | BIT(11)));
 	CHECK(hv_msr_write(v, MSR_IA32_APIC_BASE, 0xFEE00000ULL | BIT(11) | BIT(8)));
 	/* TSC: a write sets the offset; reads follow virtual time (SDM 17.17, 26.6.5). */
 	CHECK(hv_msr_write(v, MSR_IA32_TSC, 1000000));
