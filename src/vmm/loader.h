@@ -29,7 +29,7 @@ struct boot_info {
 };
 
 /* Load opt->kernel (and modules) into RAM. On failure prints a clear message naming the
- * file and the problem, and returns -1. */
+ * file and the problem, frees what it had read and returns -1. */
 int loader_load(struct bus *bus, const struct vmm_options *opt, struct boot_info *out);
 void loader_free(struct boot_info *bi);
 

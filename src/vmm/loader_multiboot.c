@@ -285,10 +285,9 @@ static int place_identity_map(struct placer *pl, uint64_t *cr3)
 	return place_bytes(pl, tables, sizeof(tables), &gpa, NULL);
 }
 
-int loader_load(struct bus *bus, const struct vmm_options *opt, struct boot_info *bi)
+static int load_kernel(struct bus *bus, const struct vmm_options *opt, struct boot_info *bi)
 {
 	struct image img;
-	memset(bi, 0, sizeof(*bi));
 	if (image_read(opt->kernel, bus->ram_size, &img))
 		return -1;
 	bi->kernel_data = img.data;
@@ -329,6 +328,16 @@ int loader_load(struct bus *bus, const struct vmm_options *opt, struct boot_info
 		return -1;
 	}
 	return 0;
+}
+
+/* A failed load frees what it had read (the kernel, modules, command line) itself. */
+int loader_load(struct bus *bus, const struct vmm_options *opt, struct boot_info *bi)
+{
+	memset(bi, 0, sizeof(*bi));
+	int rc = load_kernel(bus, opt, bi);
+	if (rc)
+		loader_free(bi);
+	return rc;
 }
 
 void loader_free(struct boot_info *bi)
