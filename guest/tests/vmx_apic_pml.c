@@ -35,11 +35,12 @@
 #define VA_APIC 0x5000100000ull /* the APIC-access page, through a 4-KByte mapping */
 
 uint64_t apic_va;
+uint32_t tpr_seen; /* what the guest's read of offset 080H returned */
 
 /* The guest: each step reloads its registers (vmx_guest_run does not keep them). */
 extern char g_rd[], g_rd_insn[], g_wr[], g_wr_insn[], g_fetch[], g_int[],
 	g_pml[], g_pml_b[], g_pml_end[], g_wc[], g_wc_insn[], g_rc[], g_rc_insn[],
-	g_wd[], g_wd_insn[];
+	g_wd[], g_wd_insn[], g_tr[], g_tr_hlt[], g_tw[], g_tw_next[];
 __asm__(".text\n"
 	"g_rd: mov apic_va(%rip), %rbx\n"
 	"g_rd_insn: mov 0x20(%rbx), %eax\n"
@@ -65,7 +66,14 @@ __asm__(".text\n"
 	"	hlt\n"
 	"g_wd: movabs $0x5000003000, %rdi\n"
 	"g_wd_insn: movq $4, (%rdi)\n"
-	"	hlt\n");
+	"	hlt\n"
+	"g_tr: mov apic_va(%rip), %rbx\n"
+	"	mov 0x80(%rbx), %eax\n"
+	"	mov %eax, tpr_seen(%rip)\n"
+	"g_tr_hlt: hlt\n"
+	"g_tw: mov apic_va(%rip), %rbx\n"
+	"	movl $0x20, 0x80(%rbx)\n"
+	"g_tw_next: hlt\n");
 
 static uint32_t pin_ctl, proc_ctl, exit_ctl, entry_ctl;
 static uint32_t *vmcs;
@@ -78,23 +86,8 @@ static uint64_t va(const void *p)
 
 static void reset_vmcs(const char *rip)
 {
-	vmclear(vmx_pa(vmcs));
-	vmptrld(vmx_pa(vmcs));
-	vmx_write_host_state();
-	vmx_write_guest_state(va(rip), vmx_pa(gstack) + 4096);
-	vmcs_write(VMCS_PIN_BASED_VM_EXEC_CONTROL, pin_ctl);
-	vmcs_write(VMCS_CPU_BASED_VM_EXEC_CONTROL, proc_ctl);
-	vmcs_write(VMCS_SECONDARY_VM_EXEC_CONTROL, 0);
-	vmcs_write(VMCS_VM_EXIT_CONTROLS, exit_ctl);
-	vmcs_write(VMCS_VM_ENTRY_CONTROLS, entry_ctl);
-	vmcs_write(VMCS_EXCEPTION_BITMAP, 0);
-	vmcs_write(VMCS_CR3_TARGET_COUNT, 0);
-	vmcs_write(VMCS_CR0_GUEST_HOST_MASK, 0);
-	vmcs_write(VMCS_CR4_GUEST_HOST_MASK, 0);
-	vmcs_write(VMCS_VM_EXIT_MSR_STORE_COUNT, 0);
-	vmcs_write(VMCS_VM_EXIT_MSR_LOAD_COUNT, 0);
-	vmcs_write(VMCS_VM_ENTRY_MSR_LOAD_COUNT, 0);
-	vmcs_write(VMCS_VM_ENTRY_INTR_INFO_FIELD, 0);
+	struct vmx_ctls c = { pin_ctl, proc_ctl, 0, exit_ctl, entry_ctl };
+	vmx_reset_vmcs(vmcs, &c, va(rip), vmx_pa(gstack) + 4096);
 	vmcs_write(VMCS_TPR_THRESHOLD, 0);
 }
 
@@ -117,6 +110,43 @@ static void expect_exit(const char *what, uint32_t reason, uint64_t rip, uint64_
 	}
 	check_eqf(vmcs_read(VMCS_GUEST_RIP), rip, "%s: exit reason %u, guest RIP", what, reason);
 	check_eqf(vmcs_read(VMCS_EXIT_QUALIFICATION), qual, "%s: exit qualification", what);
+}
+
+/* With "use TPR shadow" = 1 (and no APIC-register virtualization or virtual-interrupt
+ * delivery), accesses to offset 080H are virtualized on the virtual-APIC page: a
+ * 32-bit read returns VTPR without an exit (SDM 31.4.2); a 32-bit write stores VTPR,
+ * and APIC-write emulation then clears bytes 3:1 and, VTPR[7:4] being below the TPR
+ * threshold, takes a trap-like TPR-below-threshold exit (reason 43, qualification 0,
+ * RIP past the write: SDM 31.4.3, 31.1.2). */
+static void tpr_access(uint8_t *page, uint32_t proc2)
+{
+	uint32_t proc;
+	if (!vmx_ctl_needed(MSR_IA32_VMX_PROCBASED_CTLS, proc_ctl | PROC_SECONDARY_CONTROLS |
+			    PROC_TPR_SHADOW, &proc, "primary with TPR shadow"))
+		return;
+	uint32_t *vapic = alloc_page();
+	const char *start[] = { g_tr, g_tw };
+	for (int i = 0; i < 2; i++) {
+		memset(vapic, 0, 4096);
+		vapic[0x80 / 4] = 0x50;
+		tpr_seen = 0;
+		reset_vmcs(start[i]);
+		vmcs_write(VMCS_CPU_BASED_VM_EXEC_CONTROL, proc);
+		vmcs_write(VMCS_SECONDARY_VM_EXEC_CONTROL, proc2);
+		vmcs_write(VMCS_APIC_ACCESS_ADDR, vmx_pa(page));
+		vmcs_write(VMCS_VIRTUAL_APIC_PAGE_ADDR, vmx_pa(vapic));
+		vmcs_write(VMCS_TPR_THRESHOLD, 3);
+		if (!enter(i ? "TPR shadow: write of offset 080H" : "TPR shadow: read of offset 080H"))
+			continue;
+		if (i == 0) {
+			expect_exit("TPR shadow: read of offset 080H", EXIT_REASON_HLT, va(g_tr_hlt), 0);
+			check_eq(tpr_seen, 0x50, "TPR shadow: the read of offset 080H returned VTPR");
+			continue;
+		}
+		expect_exit("TPR shadow: write of offset 080H below the threshold",
+			    EXIT_REASON_TPR_BELOW_THRESHOLD, va(g_tw_next), 0);
+		check_eq(vapic[0x80 / 4], 0x20, "TPR shadow: the write of offset 080H set VTPR");
+	}
 }
 
 /* SDM 31.4, 29.2.1 Table 29-6. */
@@ -164,25 +194,17 @@ static void apic_access(void)
 		check_eq(vmcs_read(VMCS_VM_EXIT_INSTRUCTION_LEN), 2,
 			 "APIC access during INT 10H: instruction length 2");
 	}
-	/* Left out: with "use TPR shadow" = 1 a 32-bit linear read of offset 080H is
-	 * virtualized, returning VTPR from the virtual-APIC page without an exit (SDM
-	 * 31.4.2). Silicon bug, see report: the silicon takes an APIC-access exit. */
+	tpr_access(page, proc2);
 }
 
 /* --- the page-modification log (SDM 30.3.6) ---------------------------------------- */
 
 static uint64_t *ept_pml4;
 
+/* EPT entry at level for gpa, creating tables (RWX, accessed) on the way. */
 static uint64_t *ept_entry(uint64_t gpa, int level)
 {
-	uint64_t *table = ept_pml4;
-	for (int l = 4; l > level; l--) {
-		uint64_t *e = &table[(gpa >> (12 + 9 * (l - 1))) & 511];
-		if (!(*e & EPT_RWX))
-			*e = vmx_pa(alloc_page()) | EPT_RWX | EPT_ACCESSED;
-		table = phys_ptr(*e & PTE_ADDR);
-	}
-	return &table[(gpa >> (12 + 9 * (level - 1))) & 511];
+	return vmx_ept_entry(ept_pml4, gpa, level, EPT_ACCESSED);
 }
 
 static void pml_full(void)
@@ -316,15 +338,8 @@ int main(void)
 		return 0;
 	}
 	gstack = alloc_page();
-	vmcs = vmx_enter();
-	if (!vmcs) {
-		check(false, "VMXON, VMCLEAR, VMPTRLD");
-		return 0;
-	}
-	if (!vmx_ctl_needed(MSR_IA32_VMX_PINBASED_CTLS, 0, &pin_ctl, "pin") ||
-	    !vmx_ctl_needed(MSR_IA32_VMX_PROCBASED_CTLS, PROC_HLT_EXITING, &proc_ctl, "primary") ||
-	    !vmx_ctl_needed(MSR_IA32_VMX_EXIT_CTLS, EXIT_HOST_ADDR_SPACE_SIZE, &exit_ctl, "exit") ||
-	    !vmx_ctl_needed(MSR_IA32_VMX_ENTRY_CTLS, ENTRY_IA32E_MODE, &entry_ctl, "entry"))
+	vmcs = vmx_enter_baseline(&pin_ctl, &proc_ctl, &exit_ctl, &entry_ctl);
+	if (!vmcs)
 		return 0;
 	apic_access();
 	pml_full();

@@ -38,14 +38,6 @@ static uint8_t *guest_stack;
 
 /* --- a valid VMCS: this kernel's own 64-bit world as host and guest (vmx_lib.h) ------ */
 
-static bool choose_controls(void)
-{
-	return vmx_ctl_with(MSR_IA32_VMX_PINBASED_CTLS, 0, &ctls.pin) &&
-	       vmx_ctl_with(MSR_IA32_VMX_PROCBASED_CTLS, PROC_HLT_EXITING, &ctls.proc) &&
-	       vmx_ctl_with(MSR_IA32_VMX_EXIT_CTLS, EXIT_HOST_ADDR_SPACE_SIZE, &ctls.exit) &&
-	       vmx_ctl_with(MSR_IA32_VMX_ENTRY_CTLS, ENTRY_IA32E_MODE, &ctls.entry);
-}
-
 /* The valid VMCS every case starts from (VMCLEAR: a clear launch state). */
 static void reset_vmcs(void)
 {
@@ -341,15 +333,9 @@ int main(void)
 	}
 	misc = rdmsr(MSR_IA32_VMX_MISC);
 	guest_stack = alloc_page();
-	vmcs = vmx_enter();
-	if (!vmcs) {
-		check(false, "VMXON, VMCLEAR, VMPTRLD");
+	vmcs = vmx_enter_baseline(&ctls.pin, &ctls.proc, &ctls.exit, &ctls.entry);
+	if (!vmcs)
 		return 0;
-	}
-	if (!choose_controls()) {
-		skip("vmx_entry", "HLT exiting or a 64-bit guest/host not supported");
-		return 0;
-	}
 	patch_cases();
 	for (size_t i = 0; i < ARRAY_SIZE(cases); i++)
 		run_case(&cases[i]);

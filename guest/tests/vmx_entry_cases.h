@@ -71,15 +71,8 @@ static inline bool ec_setup(const char *kernel)
 		return false;
 	}
 	ec_stack = alloc_page();
-	ec_vmcs = vmx_enter();
-	if (!ec_vmcs) {
-		check(false, "VMXON, VMCLEAR, VMPTRLD");
-		return false;
-	}
-	return vmx_ctl_needed(MSR_IA32_VMX_PINBASED_CTLS, 0, &ec_pin, "pin") &&
-	       vmx_ctl_needed(MSR_IA32_VMX_PROCBASED_CTLS, PROC_HLT_EXITING, &ec_proc, "primary") &&
-	       vmx_ctl_needed(MSR_IA32_VMX_EXIT_CTLS, EXIT_HOST_ADDR_SPACE_SIZE, &ec_exit, "exit") &&
-	       vmx_ctl_needed(MSR_IA32_VMX_ENTRY_CTLS, ENTRY_IA32E_MODE, &ec_entry, "entry");
+	ec_vmcs = vmx_enter_baseline(&ec_pin, &ec_proc, &ec_exit, &ec_entry);
+	return ec_vmcs != NULL;
 }
 
 /* The valid VMCS every case starts from (VMCLEAR: a clear launch state). */

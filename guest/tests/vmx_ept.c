@@ -145,14 +145,7 @@ static uint64_t eptp;
 /* EPT entry at level for gpa, creating tables (RWX) on the way. */
 static uint64_t *ept_entry(uint64_t gpa, int level)
 {
-	uint64_t *table = ept_pml4;
-	for (int l = 4; l > level; l--) {
-		uint64_t *e = &table[(gpa >> (12 + 9 * (l - 1))) & 511];
-		if (!(*e & EPT_RWX))
-			*e = vmx_pa(alloc_page()) | EPT_RWX;
-		table = phys_ptr(*e & PTE_ADDR);
-	}
-	return &table[(gpa >> (12 + 9 * (level - 1))) & 511];
+	return vmx_ept_entry(ept_pml4, gpa, level, 0);
 }
 
 /* Identity map of the first 4 GiB with 1-GByte pages, or 2-MByte pages if the

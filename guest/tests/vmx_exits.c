@@ -370,15 +370,8 @@ int main(void)
 	}
 	gstack = alloc_page();
 	memset(g_buf, 0, sizeof(g_buf));
-	vmcs = vmx_enter();
-	if (!vmcs) {
-		check(false, "VMXON, VMCLEAR, VMPTRLD");
-		return 0;
-	}
-	if (!vmx_ctl_needed(MSR_IA32_VMX_PINBASED_CTLS, 0, &pin_ctl, "pin") ||
-	    !vmx_ctl_needed(MSR_IA32_VMX_PROCBASED_CTLS, PROC_HLT_EXITING, &proc_ctl, "primary") ||
-	    !vmx_ctl_needed(MSR_IA32_VMX_EXIT_CTLS, EXIT_HOST_ADDR_SPACE_SIZE, &exit_ctl, "exit") ||
-	    !vmx_ctl_needed(MSR_IA32_VMX_ENTRY_CTLS, ENTRY_IA32E_MODE, &entry_ctl, "entry"))
+	vmcs = vmx_enter_baseline(&pin_ctl, &proc_ctl, &exit_ctl, &entry_ctl);
+	if (!vmcs)
 		return 0;
 	unconditional();
 	rdrand_exit();

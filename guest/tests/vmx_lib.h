@@ -4,13 +4,15 @@
  * capability MSRs (no backdoor), so that a kernel gives the same results bare on the
  * silicon and on L0's emulation of VMX:
  *   - the VMX instructions as inline functions that return their SDM 32.2 outcome;
- *   - entering VMX operation with a current VMCS (vmx_prepare, vmx_enter);
+ *   - entering VMX operation with a current VMCS (vmx_prepare, vmx_enter; with the
+ *     baseline controls of a 64-bit guest, vmx_enter_baseline);
  *   - checked VMCS access (vmcs_read, vmcs_write) and controls from the capability
  *     MSRs (vmx_ctl_cap, vmx_ctl_with, vmx_ctl_needed);
  *   - this kernel's own flat 64-bit world as host and guest state
  *     (vmx_write_host_state, vmx_write_guest_state; with the controls, a VMCS that
  *     VM entry accepts: vmx_reset_vmcs), and vmx_guest_run(), which enters the guest
- *     and returns at its next VM exit.
+ *     and returns at its next VM exit;
+ *   - building EPT paging structures (vmx_ept_entry).
  * Header-only, one kernel per image (it defines vmx_guest_run in assembly).
  */
 #ifndef GUEST_TESTS_VMX_LIB_H
@@ -236,6 +238,26 @@ static inline bool vmx_ctl_needed(uint32_t msr, uint32_t want, uint32_t *out, co
 	return false;
 }
 
+/* vmx_enter(), then the baseline controls of a guest in this kernel's 64-bit world:
+ * the must-be-1 bits plus HLT exiting, "host address-space size" and "IA-32e mode
+ * guest". The VMCS region, or NULL after a failed check (VMX operation) or a skip
+ * (a control not allowed). */
+static inline uint32_t *vmx_enter_baseline(uint32_t *pin, uint32_t *proc, uint32_t *exit,
+					   uint32_t *entry)
+{
+	uint32_t *vmcs = vmx_enter();
+	if (!vmcs) {
+		check(false, "VMXON, VMCLEAR, VMPTRLD");
+		return NULL;
+	}
+	if (!vmx_ctl_needed(MSR_IA32_VMX_PINBASED_CTLS, 0, pin, "pin") ||
+	    !vmx_ctl_needed(MSR_IA32_VMX_PROCBASED_CTLS, PROC_HLT_EXITING, proc, "primary") ||
+	    !vmx_ctl_needed(MSR_IA32_VMX_EXIT_CTLS, EXIT_HOST_ADDR_SPACE_SIZE, exit, "exit") ||
+	    !vmx_ctl_needed(MSR_IA32_VMX_ENTRY_CTLS, ENTRY_IA32E_MODE, entry, "entry"))
+		return NULL;
+	return vmcs;
+}
+
 /* --- entering the guest and coming back ---------------------------------------------- */
 
 enum vmx_guest_run_how { VMX_LAUNCH = 0, VMX_RESUME = 1, VMX_LAUNCH_AFTER_MOV_SS = 2 };
@@ -366,6 +388,23 @@ static inline void vmx_write_guest_state(uint64_t rip, uint64_t rsp)
 	vmcs_write(VMCS_GUEST_ACTIVITY_STATE, 0);
 	vmcs_write(VMCS_GUEST_PENDING_DBG_EXCEPTIONS, 0);
 	vmcs_write(VMCS_VMCS_LINK_POINTER, ~0ull);
+}
+
+/* The EPT entry at level (1 = PTE ... 4 = PML4E) that maps gpa under the EPT PML4 at
+ * pml4, creating the tables on the way (read/write/execute, plus table_flags) from
+ * fresh pages (SDM 30.3.2). Identity-mapped, so physical = virtual here. */
+static inline uint64_t *vmx_ept_entry(uint64_t *pml4, uint64_t gpa, int level,
+				      uint64_t table_flags)
+{
+	const uint64_t rwx = EPT_READ | EPT_WRITE | EPT_EXEC;
+	uint64_t *table = pml4;
+	for (int l = 4; l > level; l--) {
+		uint64_t *e = &table[(gpa >> (12 + 9 * (l - 1))) & 511];
+		if (!(*e & rwx))
+			*e = vmx_pa(alloc_page()) | rwx | table_flags;
+		table = phys_ptr(*e & PTE_ADDR);
+	}
+	return &table[(gpa >> (12 + 9 * (level - 1))) & 511];
 }
 
 /* The control fields a kernel runs its guests with (values for vmx_ctl_with()). */

@@ -59,15 +59,8 @@ static uint32_t pin_ctl, proc_ctl, exit_ctl, entry_ctl;
 
 static bool setup(uint32_t **vmcs)
 {
-	*vmcs = vmx_enter();
-	if (!*vmcs) {
-		check(false, "VMXON, VMCLEAR, VMPTRLD");
-		return false;
-	}
-	return vmx_ctl_needed(MSR_IA32_VMX_PINBASED_CTLS, 0, &pin_ctl, "pin") &&
-	       vmx_ctl_needed(MSR_IA32_VMX_PROCBASED_CTLS, PROC_HLT_EXITING, &proc_ctl, "primary") &&
-	       vmx_ctl_needed(MSR_IA32_VMX_EXIT_CTLS, EXIT_HOST_ADDR_SPACE_SIZE, &exit_ctl, "exit") &&
-	       vmx_ctl_needed(MSR_IA32_VMX_ENTRY_CTLS, ENTRY_IA32E_MODE, &entry_ctl, "entry");
+	*vmcs = vmx_enter_baseline(&pin_ctl, &proc_ctl, &exit_ctl, &entry_ctl);
+	return *vmcs != NULL;
 }
 
 static void reset_vmcs(uint32_t *vmcs, const char *rip, void *stack)

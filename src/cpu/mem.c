@@ -13,6 +13,7 @@
 
 #include "cpu/debug.h"
 #include "cpu/seg.h"
+#include "cpu/vmx/ept.h"
 
 /* One access as the translator sees it. */
 struct acc {
@@ -82,6 +83,8 @@ static uint64_t phys_read(struct cpu *cpu, const struct span *s)
 	}
 	if (s->flags & TLBF_APIC)
 		return apic_read(cpu, s->gpa & ~PAGE_MASK, s->n);
+	if (unlikely(s->flags & TLBF_VAPIC)) /* what tlb_fill() let through (SDM 31.4.2) */
+		return vmx_apic_access_read(cpu, s->gpa, s->n);
 	if (pow2_size(s->n))
 		return bus_read(cpu->bus, s->gpa, s->n);
 	uint64_t v = 0;
@@ -97,6 +100,8 @@ static void phys_write(struct cpu *cpu, const struct span *s, uint64_t v)
 		bus_note_write(cpu->bus, s->gpa >> PAGE_SHIFT);
 	} else if (s->flags & TLBF_APIC) {
 		apic_write(cpu, s->gpa & ~PAGE_MASK, s->n, v);
+	} else if (unlikely(s->flags & TLBF_VAPIC)) { /* SDM 31.4.3.1 */
+		vmx_apic_access_write(cpu, s->gpa, s->n, v);
 	} else if (pow2_size(s->n)) {
 		bus_write(cpu->bus, s->gpa, s->n, v);
 	} else {

@@ -473,9 +473,10 @@ static struct tlb_entry *lookup_or_fill(struct cpu *cpu, gva_t la, int ctx, int 
 struct tlb_entry *tlb_fill(struct cpu *cpu, gva_t la, int ctx, int kind)
 {
 	struct tlb_entry *e = lookup_or_fill(cpu, la, ctx, kind);
-	/* SDM 31.4 (APIC-access page): a linear access that reaches it exits. */
+	/* SDM 31.4 (APIC-access page): a linear access that reaches it exits, unless it
+	 * may be a virtualized TPR access (the physical side completes it, mem.c). */
 	if (unlikely(e->flags & TLBF_VAPIC))
-		ept_apic_access_exit(cpu, e->gpa | (la & ~PAGE_MASK), kind);
+		vmx_apic_access_linear(cpu, e->gpa | (la & ~PAGE_MASK), kind);
 	return e;
 }
 

@@ -28,13 +28,12 @@ void hv_vcpu_dump(struct hv_vm *vm, int i, FILE *f)
 	for (int r = 0; r < 16; r++)
 		fprintf(f, "%-3s=%016" PRIx64 "%s", gpr_names[r], hv_gpr_read(v, r),
 			(r & 3) == 3 ? "\n" : " ");
-	for (uint32_t s = 0; s < 8; s++)
-		fprintf(f, "%-4s %04" PRIx64 " base=%016" PRIx64 " limit=%08" PRIx64 " ar=%05" PRIx64
-			   "\n",
-			seg_names[s], hv_vmread(v, VMCS_GUEST_ES_SELECTOR + 2 * s),
-			hv_vmread(v, VMCS_GUEST_ES_BASE + 2 * s),
-			hv_vmread(v, VMCS_GUEST_ES_LIMIT + 2 * s),
-			hv_vmread(v, VMCS_GUEST_ES_AR_BYTES + 2 * s));
+	for (int i = 0; i <= HV_SEG_TR; i++) {
+		struct seg s;
+		hv_seg_read(v, i, &s);
+		fprintf(f, "%-4s %04x base=%016" PRIx64 " limit=%08x ar=%05x\n", seg_names[i],
+			s.sel, s.base, s.limit, s.ar);
+	}
 	fprintf(f, "gdtr base=%016" PRIx64 " limit=%04" PRIx64 "  idtr base=%016" PRIx64
 		   " limit=%04" PRIx64 "\n",
 		hv_vmread(v, VMCS_GUEST_GDTR_BASE), hv_vmread(v, VMCS_GUEST_GDTR_LIMIT),

@@ -5,25 +5,13 @@
  * against the device model, write back the register, step over the instruction.
  *
  * The forms guests use on device registers: MOV (88/89/8A/8B/A0-A3/C6/C7), MOVZX,
- * MOVSX, XCHG, and ADD/OR/AND/SUB/XOR/CMP/TEST (emulate_alu.c) with memory. Anything else shuts the VM down with the op's name, so a
- * missing form is obvious rather than silently wrong.
+ * MOVSX, XCHG, and ADD/OR/AND/SUB/XOR/CMP/TEST (emulate_alu.c) with memory. Any other
+ * instruction that does not exit by itself runs on the emulation context
+ * (emulate_insn.c), as does one L0 cannot fetch or decode (the silicon raises its
+ * fault); an intercepted one there shuts the VM down with the op's name.
  */
 #include "cpu/exec.h"
 #include "hv/hv_internal.h"
-
-#define APIC_BASE_EXTD BIT(10)
-#define APIC_BASE_EN BIT(11)
-
-/* 16, 32 or 64-bit code (SDM 5.2.1): CR0.PE, IA-32e mode with CS.L, CS.D. */
-static enum decode_mode guest_decode_mode(struct hv_vcpu *v)
-{
-	if (!(hv_vmread(v, VMCS_GUEST_CR0) & CR0_PE))
-		return DMODE_16;
-	uint64_t ar = hv_vmread(v, VMCS_GUEST_CS_AR_BYTES);
-	if ((hv_vmread(v, VMCS_VM_ENTRY_CONTROLS) & ENTRY_IA32E_MODE) && (ar & AR_L))
-		return DMODE_64;
-	return (ar & AR_DB) ? DMODE_32 : DMODE_16;
-}
 
 /* Register operands with the 8-bit AH..BH rule (SDM Vol.1 3.7.2.1). */
 static uint64_t reg_get(struct hv_vcpu *v, int r, int osz, bool rex)
@@ -54,7 +42,7 @@ static void reg_put(struct hv_vcpu *v, int r, int osz, bool rex, uint64_t val)
 static bool is_apic_page(struct hv_vcpu *v, gpa_t gpa)
 {
 	return v->lapic && (v->apic_base & APIC_BASE_EN) && !(v->apic_base & APIC_BASE_EXTD) &&
-	       (gpa & ~0xFFFULL) == (v->apic_base & ((1ULL << CPU_MAXPHYADDR) - 1) & ~0xFFFULL);
+	       (gpa & ~0xFFFULL) == hv_apic_page(v);
 }
 
 /* xAPIC registers are 32 bits at 16-byte strides (SDM 11.4.1): a narrower access
@@ -87,14 +75,12 @@ static void mmio_write(struct hv_vcpu *v, gpa_t gpa, int size, uint64_t val)
 		lapic_ops.mmio_write(v->lapic, (off & ~3u) + 4, (uint32_t)(val >> 32));
 }
 
+/* Step over the emulated instruction: its length is the decoder's (an EPT violation
+ * reports none, SDM 29.2.5); the instruction pointer wraps at its width. */
 static void advance_rip(struct hv_vcpu *v, int len, enum decode_mode dm)
 {
 	uint64_t rip = hv_vmread(v, VMCS_GUEST_RIP) + (uint64_t)len;
-	hv_vmwrite(v, VMCS_GUEST_RIP, dm == DMODE_64 ? rip : dm == DMODE_32 ? (uint32_t)rip : rip & 0xFFFF);
-	uint64_t intr = hv_vmread(v, VMCS_GUEST_INTERRUPTIBILITY_INFO);
-	hv_vmwrite(v, VMCS_GUEST_INTERRUPTIBILITY_INFO,
-		   intr & ~(uint64_t)(INTERRUPTIBILITY_STI | INTERRUPTIBILITY_MOV_SS));
-	hv_single_step_trap(v);
+	hv_complete_insn(v, dm == DMODE_64 ? rip : dm == DMODE_32 ? (uint32_t)rip : rip & 0xFFFF);
 }
 
 /* A read-modify-write (or compare) on the device register (emulate_alu.c). */
@@ -151,20 +137,14 @@ static bool do_access(struct hv_vcpu *v, const struct insn *in, gpa_t gpa)
 
 enum hv_action hv_emulate_mmio(struct hv_vcpu *v, gpa_t gpa)
 {
-	enum decode_mode dm = guest_decode_mode(v);
-	uint64_t la = hv_vmread(v, VMCS_GUEST_CS_BASE) + hv_vmread(v, VMCS_GUEST_RIP);
-	if (dm != DMODE_64)
-		la = (uint32_t)la;
-	uint8_t bytes[15];
-	int n = hv_read_guest_linear(v, la, bytes, (int)sizeof(bytes));
+	enum decode_mode dm = hv_guest_decode_mode(v);
 	struct insn in;
-	int len = n > 0 ? decode(bytes, n, dm, &in) : DECODE_NEED_MORE;
-	if (len <= 0)
-		return hv_shutdown(v, "cannot fetch the instruction at %#llx that accessed MMIO %#llx",
-				   (unsigned long long)la, (unsigned long long)gpa);
+	uint64_t la;
+	int len = hv_fetch_insn(v, dm, &in, &la);
+	if (len <= 0) /* the silicon's fetch raises the fault (#PF, #GP: > 15 bytes) */
+		return hv_emulate_insn(v, "on MMIO address", gpa);
 	if (!(in.flags & INSN_MEM) || !do_access(v, &in, gpa))
-		return hv_shutdown(v, "L0 cannot emulate %s on MMIO address %#llx",
-				   op_name((enum op)in.op), (unsigned long long)gpa);
+		return hv_emulate_insn(v, "on MMIO address", gpa); /* emulate_insn.c */
 	advance_rip(v, len, dm);
 	return HV_RESUME;
 }

@@ -7,44 +7,49 @@
 
 #include "hv/hv_internal.h"
 
+/* Handlers are named after the exit reason (KVM's handle_<reason>), except those
+ * several reasons share: hv_exit_resume (the cause is dealt with elsewhere: the
+ * windows and the kick by hv_inject_pending() at the next entry, INIT/SIPI by the
+ * virtual LAPIC), hv_exit_undefined_insn (#UD: L1's CPUID offers no VMX, MONITOR/MWAIT
+ * or XSAVE) and hv_exit_nop_insn (caches are not modelled). */
 const hv_exit_fn hv_exit_handlers[EXIT_REASON_MAX] = {
 	[EXIT_REASON_EXCEPTION_NMI] = hv_exit_exception_nmi,
-	[EXIT_REASON_EXTERNAL_INTERRUPT] = hv_exit_external_interrupt,
+	[EXIT_REASON_EXTERNAL_INTERRUPT] = hv_exit_resume, /* L0's kick (irqchip.c) */
 	[EXIT_REASON_TRIPLE_FAULT] = hv_exit_triple_fault,
-	[EXIT_REASON_INIT_SIGNAL] = hv_exit_init_signal,
-	[EXIT_REASON_SIPI_SIGNAL] = hv_exit_sipi_signal,
+	[EXIT_REASON_INIT_SIGNAL] = hv_exit_resume, /* pins not driven at level 1 */
+	[EXIT_REASON_SIPI_SIGNAL] = hv_exit_resume,
 	[EXIT_REASON_TASK_SWITCH] = hv_exit_task_switch,
-	[EXIT_REASON_INTERRUPT_WINDOW] = hv_exit_intr_window,
-	[EXIT_REASON_NMI_WINDOW] = hv_exit_nmi_window,
+	[EXIT_REASON_INTERRUPT_WINDOW] = hv_exit_resume,
+	[EXIT_REASON_NMI_WINDOW] = hv_exit_resume,
 	[EXIT_REASON_CPUID] = hv_exit_cpuid,
 	[EXIT_REASON_HLT] = hv_exit_hlt,
 	[EXIT_REASON_INVD] = hv_exit_nop_insn,
 	[EXIT_REASON_RDTSC] = hv_exit_rdtsc,
 	[EXIT_REASON_VMCALL] = hv_exit_vmcall,
-	[EXIT_REASON_VMCLEAR] = hv_exit_vmx_insn,
-	[EXIT_REASON_VMLAUNCH] = hv_exit_vmx_insn,
-	[EXIT_REASON_VMPTRLD] = hv_exit_vmx_insn,
-	[EXIT_REASON_VMPTRST] = hv_exit_vmx_insn,
-	[EXIT_REASON_VMREAD] = hv_exit_vmx_insn,
-	[EXIT_REASON_VMRESUME] = hv_exit_vmx_insn,
-	[EXIT_REASON_VMWRITE] = hv_exit_vmx_insn,
-	[EXIT_REASON_VMOFF] = hv_exit_vmx_insn,
-	[EXIT_REASON_VMON] = hv_exit_vmx_insn,
+	[EXIT_REASON_VMCLEAR] = hv_exit_undefined_insn,
+	[EXIT_REASON_VMLAUNCH] = hv_exit_undefined_insn,
+	[EXIT_REASON_VMPTRLD] = hv_exit_undefined_insn,
+	[EXIT_REASON_VMPTRST] = hv_exit_undefined_insn,
+	[EXIT_REASON_VMREAD] = hv_exit_undefined_insn,
+	[EXIT_REASON_VMRESUME] = hv_exit_undefined_insn,
+	[EXIT_REASON_VMWRITE] = hv_exit_undefined_insn,
+	[EXIT_REASON_VMOFF] = hv_exit_undefined_insn,
+	[EXIT_REASON_VMON] = hv_exit_undefined_insn,
 	[EXIT_REASON_CR_ACCESS] = hv_exit_cr_access,
 	[EXIT_REASON_IO_INSTRUCTION] = hv_exit_io,
 	[EXIT_REASON_MSR_READ] = hv_exit_rdmsr,
 	[EXIT_REASON_MSR_WRITE] = hv_exit_wrmsr,
-	[EXIT_REASON_MWAIT_INSTRUCTION] = hv_exit_vmx_insn,   /* #UD: CPUID says none */
-	[EXIT_REASON_MONITOR_INSTRUCTION] = hv_exit_vmx_insn, /* #UD: CPUID says none */
+	[EXIT_REASON_MWAIT_INSTRUCTION] = hv_exit_undefined_insn,
+	[EXIT_REASON_MONITOR_INSTRUCTION] = hv_exit_undefined_insn,
 	[EXIT_REASON_EPT_VIOLATION] = hv_exit_ept_violation,
 	[EXIT_REASON_EPT_MISCONFIG] = hv_exit_ept_misconfig,
-	[EXIT_REASON_INVEPT] = hv_exit_vmx_insn,
+	[EXIT_REASON_INVEPT] = hv_exit_undefined_insn,
 	[EXIT_REASON_RDTSCP] = hv_exit_rdtscp,
 	[EXIT_REASON_PREEMPTION_TIMER] = hv_exit_preemption_timer,
-	[EXIT_REASON_INVVPID] = hv_exit_vmx_insn,
+	[EXIT_REASON_INVVPID] = hv_exit_undefined_insn,
 	[EXIT_REASON_WBINVD] = hv_exit_nop_insn,
-	[EXIT_REASON_XSETBV] = hv_exit_xsetbv,
-	[EXIT_REASON_VMFUNC] = hv_exit_vmx_insn,
+	[EXIT_REASON_XSETBV] = hv_exit_undefined_insn,
+	[EXIT_REASON_VMFUNC] = hv_exit_undefined_insn,
 };
 
 /*
@@ -84,23 +89,24 @@ enum hv_action hv_handle_exit(struct hv_vcpu *v, uint32_t reason)
 	return a;
 }
 
-void hv_skip_insn(struct hv_vcpu *v)
+void hv_complete_insn(struct hv_vcpu *v, uint64_t rip)
 {
-	uint64_t rip = hv_vmread(v, VMCS_GUEST_RIP);
-	uint64_t len = hv_vmread(v, VMCS_VM_EXIT_INSTRUCTION_LEN);
-	/* Outside 64-bit mode RIP wraps at 32 bits (EIP); IA-32e mode guest and CS.L
-	 * decide (SDM 28.3.1.4 checks the same). */
-	uint64_t cs_ar = hv_vmread(v, VMCS_GUEST_CS_AR_BYTES);
-	rip += len;
-	if (!((hv_vmread(v, VMCS_VM_ENTRY_CONTROLS) & ENTRY_IA32E_MODE) && (cs_ar & AR_L)))
-		rip = (uint32_t)rip;
 	hv_vmwrite(v, VMCS_GUEST_RIP, rip);
 	hv_single_step_trap(v);
-	/* The instruction completed: it ends blocking by STI and by MOV SS (SDM 26.4.2). */
 	uint64_t intr = hv_vmread(v, VMCS_GUEST_INTERRUPTIBILITY_INFO);
 	if (intr & (INTERRUPTIBILITY_STI | INTERRUPTIBILITY_MOV_SS))
 		hv_vmwrite(v, VMCS_GUEST_INTERRUPTIBILITY_INFO,
 			   intr & ~(uint64_t)(INTERRUPTIBILITY_STI | INTERRUPTIBILITY_MOV_SS));
+}
+
+void hv_skip_insn(struct hv_vcpu *v)
+{
+	uint64_t rip = hv_vmread(v, VMCS_GUEST_RIP);
+	rip += hv_vmread(v, VMCS_VM_EXIT_INSTRUCTION_LEN);
+	/* Outside 64-bit mode RIP wraps at 32 bits (EIP) (SDM 28.3.1.4 checks the same). */
+	if (!hv_guest_64bit_code(v))
+		rip = (uint32_t)rip;
+	hv_complete_insn(v, rip);
 }
 
 /* Exceptions with an error code (SDM 6.13, Table 6-1): #DF, #TS, #NP, #SS, #GP, #PF,
@@ -153,6 +159,7 @@ enum hv_action hv_shutdown(struct hv_vcpu *v, const char *fmt, ...)
 	return HV_SHUTDOWN;
 }
 
+/* A basic exit reason L0's controls never ask for (SDM App. C): reported. */
 enum hv_action hv_exit_unexpected(struct hv_vcpu *v)
 {
 	uint32_t reason = (uint32_t)hv_vmread(v, VMCS_VM_EXIT_REASON) & 0xFFFF;

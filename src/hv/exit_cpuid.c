@@ -17,7 +17,6 @@
 #define CPUID1_EDX_APIC BIT(9)
 #define HV_CPUID_LEAF 0x40000000u
 #define HV_SIGNATURE "TurtlesL0hv\0" /* 12 bytes in EBX, ECX, EDX */
-#define APIC_BASE_ENABLE BIT(11)
 
 void hv_cpuid_policy(struct hv_vcpu *v, uint32_t leaf, uint32_t subleaf, uint32_t out[4])
 {
@@ -35,11 +34,13 @@ void hv_cpuid_policy(struct hv_vcpu *v, uint32_t leaf, uint32_t subleaf, uint32_
 		out[CPUID_ECX] &= ~(uint32_t)CPUID1_ECX_VMX;
 		out[CPUID_ECX] |= (uint32_t)CPUID1_ECX_HYPERVISOR;
 		out[CPUID_EDX] &= ~(uint32_t)CPUID1_EDX_APIC;
-		if (v->apic_base & APIC_BASE_ENABLE)
+		if (v->apic_base & APIC_BASE_EN)
 			out[CPUID_EDX] |= (uint32_t)CPUID1_EDX_APIC;
 	}
 }
 
+/* CPUID (exit reason 10, no qualification): EAX the leaf, ECX the subleaf, as
+ * KVM's kvm_emulate_cpuid. */
 enum hv_action hv_exit_cpuid(struct hv_vcpu *v)
 {
 	uint32_t out[4];

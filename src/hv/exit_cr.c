@@ -1,5 +1,6 @@
 /*
- * Control-register exits (SDM 27.1.3, qualification SDM 29.2.1 Table 29-3): writes
+ * Control-register exits (exit reason 28, SDM 27.1.3; qualification SDM 29.2.1 Table
+ * 29-3; KVM's handle_cr): writes
  * to the CR0/CR4 bits L0 owns through the guest/host masks (CR0.NE, CR4.VMXE), and
  * CR8, which is the virtual LAPIC's TPR (CR8-load/store exiting: there is no TPR
  * shadow in this issue). L0 does what MOV to CR would have done, with its checks
@@ -7,16 +8,18 @@
  */
 #include "hv/hv_internal.h"
 
-static bool long_mode_code(struct hv_vcpu *v)
-{
-	return (hv_vmread(v, VMCS_VM_ENTRY_CONTROLS) & ENTRY_IA32E_MODE) &&
-	       (hv_vmread(v, VMCS_GUEST_CS_AR_BYTES) & AR_L);
-}
-
 /* The cached translations of this VPID may depend on the bits just changed. */
 static void flush_guest_tlb(struct hv_vcpu *v)
 {
 	vmx_invvpid(v->cpu, INVVPID_SINGLE_CONTEXT, (uint16_t)(v->id + 1), 0);
+}
+
+/* The guest's CR0: only the owned bits are the shadow's; PG, PE, ... change without
+ * exits, so the guest CR0 field holds them (SDM 26.6.6, 27.3). */
+static uint64_t guest_cr0(struct hv_vcpu *v)
+{
+	uint64_t mask = hv_vmread(v, VMCS_CR0_GUEST_HOST_MASK);
+	return (hv_vmread(v, VMCS_GUEST_CR0) & ~mask) | (hv_vmread(v, VMCS_CR0_READ_SHADOW) & mask);
 }
 
 /* MOV to CR0 (SDM Vol.2 MOV CR, Vol.3A 2.5, 10.8.5): #GP for reserved bits, PG
@@ -24,7 +27,7 @@ static void flush_guest_tlb(struct hv_vcpu *v)
  * activates IA-32e mode (EFER.LMA and the "IA-32e mode guest" control, SDM 28.3.1.1). */
 static bool write_cr0(struct hv_vcpu *v, uint64_t val)
 {
-	uint64_t old = hv_vmread(v, VMCS_CR0_READ_SHADOW);
+	uint64_t old = guest_cr0(v);
 	uint64_t efer = hv_vmread(v, VMCS_GUEST_IA32_EFER);
 	uint64_t entry = hv_vmread(v, VMCS_VM_ENTRY_CONTROLS);
 	if ((val >> 32) || ((val & CR0_PG) && !(val & CR0_PE)) ||
@@ -37,7 +40,7 @@ static bool write_cr0(struct hv_vcpu *v, uint64_t val)
 		efer |= EFER_LMA;
 		entry |= ENTRY_IA32E_MODE;
 	} else if (pg_off && (efer & EFER_LMA)) {
-		if (long_mode_code(v))
+		if (hv_guest_64bit_code(v))
 			return false;
 		efer &= ~(uint64_t)EFER_LMA;
 		entry &= ~(uint64_t)ENTRY_IA32E_MODE;
@@ -87,6 +90,8 @@ static enum hv_action mov_to_cr(struct hv_vcpu *v, int cr, uint64_t val)
 	return HV_RESUME;
 }
 
+/* The control-register exit (see the top): the access type in the qualification
+ * (Table 29-3) picks MOV to CR, MOV from CR, LMSW; CLTS never exits here. */
 enum hv_action hv_exit_cr_access(struct hv_vcpu *v)
 {
 	uint64_t q = hv_vmread(v, VMCS_EXIT_QUALIFICATION);
@@ -94,7 +99,7 @@ enum hv_action hv_exit_cr_access(struct hv_vcpu *v)
 	switch (CRQUAL_TYPE(q)) {
 	case CR_ACCESS_MOV_TO: {
 		uint64_t val = hv_gpr_read(v, gpr);
-		if (!long_mode_code(v))
+		if (!hv_guest_64bit_code(v))
 			val = (uint32_t)val; /* 32-bit operand outside 64-bit mode */
 		return mov_to_cr(v, cr, val);
 	}
@@ -106,7 +111,7 @@ enum hv_action hv_exit_cr_access(struct hv_vcpu *v)
 		return HV_RESUME;
 	case CR_ACCESS_LMSW: {
 		/* LMSW loads CR0[3:0] but cannot clear PE (SDM Vol.2 LMSW). */
-		uint64_t old = hv_vmread(v, VMCS_CR0_READ_SHADOW);
+		uint64_t old = guest_cr0(v);
 		uint64_t data = CRQUAL_LMSW_DATA(q) & 0xF;
 		return mov_to_cr(v, 0, (old & ~0xEULL) | data | (old & CR0_PE));
 	}

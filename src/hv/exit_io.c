@@ -1,8 +1,9 @@
 /*
- * Port I/O: every IN/OUT/INS/OUTS exits ("unconditional I/O exiting", SDM 27.1.3) and
- * L0 dispatches it to the device models on its guest bus, the same models the bare PC
- * uses. The exit qualification gives size, direction, string/REP and port (SDM 29.2.1
- * Table 29-5).
+ * Port I/O (exit reason 30): every IN/OUT/INS/OUTS exits ("unconditional I/O
+ * exiting", SDM 27.1.3) and L0 dispatches it to the device models on its guest bus,
+ * the same models the bare PC uses (KVM hands it to the vmm as KVM_EXIT_IO; L0's
+ * devices are in-process). The exit qualification gives size, direction, string/REP
+ * and port (SDM 29.2.1 Table 29-5).
  */
 #include "cpu/exec.h"
 #include "hv/hv_internal.h"
@@ -22,7 +23,7 @@ void hv_io_out(struct hv_vm *vm, uint16_t port, int size, uint32_t value)
 }
 
 /* IN/OUT with AL/AX/EAX (SDM Vol.2 IN, OUT). */
-static void io_simple(struct hv_vcpu *v, uint16_t port, int size, bool in)
+static void io_accumulator(struct hv_vcpu *v, uint16_t port, int size, bool in)
 {
 	uint64_t rax = v->cpu->gpr[RAX];
 	if (!in) {
@@ -42,19 +43,23 @@ static void io_simple(struct hv_vcpu *v, uint16_t port, int size, bool in)
 /* The address size and source segment of INS/OUTS, from the instruction itself. */
 static bool string_operands(struct hv_vcpu *v, int *asz, int *seg)
 {
-	uint64_t ar = hv_vmread(v, VMCS_GUEST_CS_AR_BYTES);
-	bool pe = hv_vmread(v, VMCS_GUEST_CR0) & CR0_PE;
-	bool lm = (hv_vmread(v, VMCS_VM_ENTRY_CONTROLS) & ENTRY_IA32E_MODE) && (ar & AR_L);
-	enum decode_mode dm = !pe ? DMODE_16 : lm ? DMODE_64 : (ar & AR_DB) ? DMODE_32 : DMODE_16;
-	uint64_t la = hv_vmread(v, VMCS_GUEST_CS_BASE) + hv_vmread(v, VMCS_GUEST_RIP);
-	uint8_t bytes[15];
-	int n = hv_read_guest_linear(v, dm == DMODE_64 ? la : (uint32_t)la, bytes, 15);
 	struct insn in;
-	if (n <= 0 || decode(bytes, n, dm, &in) <= 0)
+	uint64_t la;
+	if (hv_fetch_insn(v, hv_guest_decode_mode(v), &in, &la) <= 0)
 		return false;
 	*asz = in.asz;
 	*seg = in.seg;
 	return true;
+}
+
+/* Both ends of an element of guest-linear memory are mapped by the guest's paging. */
+static bool linear_mapped(struct hv_vcpu *v, uint64_t la, int size)
+{
+	struct hv_guest_paging pg;
+	gpa_t pa;
+	hv_guest_paging(v, &pg);
+	return hv_gwalk(v->vm->guest, &pg, la, false, &pa) &&
+	       hv_gwalk(v->vm->guest, &pg, la + (uint64_t)size - 1, false, &pa);
 }
 
 /* INS/OUTS, one element at a time through the guest's paging (SDM Vol.2 INS, OUTS):
@@ -63,8 +68,8 @@ static bool string_operands(struct hv_vcpu *v, int *asz, int *seg)
 static enum hv_action io_string(struct hv_vcpu *v, uint16_t port, int size, bool in, bool rep)
 {
 	int asz, seg;
-	if (!string_operands(v, &asz, &seg))
-		return hv_shutdown(v, "cannot fetch the string I/O instruction");
+	if (!string_operands(v, &asz, &seg)) /* the silicon's fetch faults (#PF) */
+		return hv_emulate_string_io(v, hv_vmread(v, VMCS_GUEST_RIP));
 	uint64_t amask = size_mask(asz);
 	int ptr = in ? RDI : RSI;
 	uint32_t base_field = in ? VMCS_GUEST_ES_BASE : VMCS_GUEST_ES_BASE + 2 * (uint32_t)seg;
@@ -75,6 +80,8 @@ static enum hv_action io_string(struct hv_vcpu *v, uint16_t port, int size, bool
 		uint64_t off = v->cpu->gpr[ptr] & amask;
 		uint64_t la = asz == 3 ? base + off : (uint32_t)(base + off);
 		uint32_t val = 0;
+		if (!linear_mapped(v, la, size)) /* the silicon raises the #PF */
+			return hv_emulate_string_io(v, la);
 		if (in) {
 			val = hv_io_in(v->vm, port, size);
 			if (hv_write_guest_linear(v, la, &val, size) != size)
@@ -98,6 +105,8 @@ static enum hv_action io_string(struct hv_vcpu *v, uint16_t port, int size, bool
 	return HV_RESUME;
 }
 
+/* The I/O-instruction exit (see the top): the qualification's fields, then the
+ * access; RIP steps only when the whole (REP) instruction is done. */
 enum hv_action hv_exit_io(struct hv_vcpu *v)
 {
 	uint64_t q = hv_vmread(v, VMCS_EXIT_QUALIFICATION);
@@ -108,7 +117,7 @@ enum hv_action hv_exit_io(struct hv_vcpu *v)
 		return hv_shutdown(v, "I/O exit with size %d", size);
 	if (q & IOQUAL_STRING)
 		return io_string(v, port, size, in, q & IOQUAL_REP);
-	io_simple(v, port, size, in);
+	io_accumulator(v, port, size, in);
 	hv_skip_insn(v);
 	hv_io_breakpoints(v, port, size);
 	return HV_RESUME;

@@ -35,28 +35,14 @@
 #include "cpu/task.h"
 #include "hv/hv_internal.h"
 
-/* Encodings of one segment's selector, limit, AR and base are spaced alike (SDM App.
- * B): ES, CS, SS, DS, FS, GS, LDTR, TR, 2 apart. */
-static void seg_from_vmcs(struct hv_vcpu *v, int i, struct seg *s)
-{
-	uint32_t d = 2 * (uint32_t)i;
-	s->sel = (uint16_t)hv_vmread(v, VMCS_GUEST_ES_SELECTOR + d);
-	s->base = hv_vmread(v, VMCS_GUEST_ES_BASE + d);
-	s->limit = (uint32_t)hv_vmread(v, VMCS_GUEST_ES_LIMIT + d);
-	s->ar = (uint32_t)hv_vmread(v, VMCS_GUEST_ES_AR_BYTES + d);
-}
-
-static void seg_to_vmcs(struct hv_vcpu *v, int i, const struct seg *s)
-{
-	uint32_t d = 2 * (uint32_t)i;
-	hv_vmwrite(v, VMCS_GUEST_ES_SELECTOR + d, s->sel);
-	hv_vmwrite(v, VMCS_GUEST_ES_BASE + d, s->base);
-	hv_vmwrite(v, VMCS_GUEST_ES_LIMIT + d, s->limit);
-	hv_vmwrite(v, VMCS_GUEST_ES_AR_BYTES + d, s->ar);
-}
+/* Task-switch exit qualification, SDM 29.2.1 Table 29-2: the new TSS selector in
+ * bits 15:0, the source in bits 31:30 (0 CALL, 1 IRET, 2 JMP, 3 task gate in the
+ * IDT: enum task_cause's values). */
+#define TSQUAL_SEL(q) ((uint16_t)(q))
+#define TSQUAL_SOURCE(q) ((enum task_cause)(((q) >> 30) & 3))
 
 /* The emulation context: a CPU on the guest bus, reset once, its TLB its own. */
-static struct cpu *emu_context(struct hv_vcpu *v)
+struct cpu *hv_emu_context(struct hv_vcpu *v)
 {
 	struct hv_vm *vm = v->vm;
 	if (vm->task_emu)
@@ -95,9 +81,9 @@ static uint64_t guest_cr(struct hv_vcpu *v, uint32_t cr, uint32_t mask, uint32_t
 static void emu_load_system(struct hv_vcpu *v, struct cpu *c)
 {
 	for (int i = 0; i < SEG_COUNT; i++)
-		seg_from_vmcs(v, i, &c->seg[i]);
-	seg_from_vmcs(v, 6, &c->ldtr);
-	seg_from_vmcs(v, 7, &c->tr);
+		hv_seg_read(v, i, &c->seg[i]);
+	hv_seg_read(v, HV_SEG_LDTR, &c->ldtr);
+	hv_seg_read(v, HV_SEG_TR, &c->tr);
 	c->gdtr.base = hv_vmread(v, VMCS_GUEST_GDTR_BASE);
 	c->gdtr.limit = (uint32_t)hv_vmread(v, VMCS_GUEST_GDTR_LIMIT);
 	c->idtr.base = hv_vmread(v, VMCS_GUEST_IDTR_BASE);
@@ -115,7 +101,7 @@ static void emu_load_system(struct hv_vcpu *v, struct cpu *c)
 }
 
 /* The guest's state before the switch; next_rip is the EIP the old TSS saves. */
-static void emu_load(struct hv_vcpu *v, struct cpu *c, uint64_t next_rip)
+void hv_emu_load(struct hv_vcpu *v, struct cpu *c, uint64_t next_rip)
 {
 	emu_load_system(v, c);
 	for (int r = 0; r < 16; r++)
@@ -161,14 +147,14 @@ static void emu_store_cr3(struct hv_vcpu *v, const struct cpu *c)
 
 /* The state the switch left, back into the VMCS and the guest GPRs. The switch ends
  * any STI/MOV-SS blocking; the NMI blocking is the context's (IRET unblocks). */
-static void emu_store(struct hv_vcpu *v, struct cpu *c)
+void hv_emu_store(struct hv_vcpu *v, struct cpu *c)
 {
 	for (int i = 0; i < SEG_COUNT; i++) {
 		struct seg s = i == SEG_CS ? usable_cs(c) : c->seg[i];
-		seg_to_vmcs(v, i, &s);
+		hv_seg_write(v, i, &s);
 	}
-	seg_to_vmcs(v, 6, &c->ldtr);
-	seg_to_vmcs(v, 7, &c->tr);
+	hv_seg_write(v, HV_SEG_LDTR, &c->ldtr);
+	hv_seg_write(v, HV_SEG_TR, &c->tr);
 	hv_set_guest_cr0(v, c->cr0);
 	emu_store_cr3(v, c);
 	hv_vmwrite(v, VMCS_GUEST_DR7, c->dr[7]);
@@ -268,21 +254,23 @@ static enum hv_action inject_fault(struct hv_vcpu *v, const struct cpu *c, uint3
 	return HV_RESUME;
 }
 
+/* Task switch (exit reason 9, SDM 27.4.2; qualification Table 29-2): as KVM's
+ * kvm_task_switch(), on the emulation context (see the top of the file). */
 enum hv_action hv_exit_task_switch(struct hv_vcpu *v)
 {
 	uint64_t q = hv_vmread(v, VMCS_EXIT_QUALIFICATION);
-	uint16_t sel = (uint16_t)q;
-	enum task_cause cause = (enum task_cause)((q >> 30) & 3);
+	uint16_t sel = TSQUAL_SEL(q);
+	enum task_cause cause = TSQUAL_SOURCE(q);
 	struct gate_event e = { 0, 0, NO_ERROR_CODE, false, false };
 	if (cause == TASK_EVENT)
 		gate_event(v, &e);
-	struct cpu *c = emu_context(v);
+	struct cpu *c = hv_emu_context(v);
 	if (!c)
 		return hv_shutdown(v, "no memory to emulate a task switch");
-	emu_load(v, c, return_eip(v, cause != TASK_EVENT || e.soft));
+	hv_emu_load(v, c, return_eip(v, cause != TASK_EVENT || e.soft));
 	bool done = run_switch(c, sel, cause, e.ext, e.err);
 	if (done && e.nmi)
 		c->nmi_blocked = true;
-	emu_store(v, c);
+	hv_emu_store(v, c);
 	return done ? HV_RESUME : inject_fault(v, c, e.info);
 }

@@ -1,6 +1,7 @@
 /*
  * The guest's own paging, walked by L0 (as KVM's software walker) to fetch an
- * instruction it must emulate and to move string I/O data: 32-bit paging, PAE and
+ * instruction it must emulate (hv_fetch_insn, decoded by the silicon's decoder,
+ * cpu/insn.h) and to move string I/O data: 32-bit paging, PAE and
  * 4-level paging (SDM 4.3, 4.4, 4.5). Guest-physical memory is read through L0's
  * guest bus (the memslot alias of the guest's RAM). Only presence is checked: L0
  * reads what the guest itself just accessed or is about to.
@@ -120,4 +121,13 @@ int hv_read_guest_linear(struct hv_vcpu *v, uint64_t la, void *dst, int n)
 int hv_write_guest_linear(struct hv_vcpu *v, uint64_t la, const void *src, int n)
 {
 	return copy_linear(v, la, (uint8_t *)(uintptr_t)src, n, true);
+}
+
+int hv_fetch_insn(struct hv_vcpu *v, enum decode_mode dm, struct insn *in, uint64_t *la)
+{
+	uint64_t a = hv_vmread(v, VMCS_GUEST_CS_BASE) + hv_vmread(v, VMCS_GUEST_RIP);
+	*la = dm == DMODE_64 ? a : (uint32_t)a;
+	uint8_t bytes[15]; /* the longest instruction (SDM Vol.2 2.3.11) */
+	int n = hv_read_guest_linear(v, *la, bytes, (int)sizeof(bytes));
+	return n > 0 ? decode(bytes, n, dm, in) : DECODE_NEED_MORE;
 }

@@ -5,14 +5,19 @@
  *   ept01.c       EPT01: guest-physical -> silicon-physical, built and owned by L0
  *   vm.c          VM creation: guest bus alias, pool, EPT01, bitmaps, vCPUs
  *   vcpu.c        a vCPU's VMCS controls and the run loop (entry, exit, dispatch)
- *   vcpu_state.c  guest state: from the boot state, INIT/SIPI real mode, shutdown
+ *   vcpu_state.c  guest state: from the boot state, INIT/SIPI real mode; segment
+ *                 registers and the guest's code mode (64-bit, decode mode)
  *   irqchip.c     the virtual LAPIC's outputs into the vCPU, event injection
- *   exit.c        the exit-handler table and its statistics
+ *   exit.c        the exit-handler table and its statistics; what handlers share
+ *                 (skip/complete an instruction, inject an exception, shut down)
  *   exit_*.c      one file per topic of exit handlers (exit_task.c: task switches,
  *                 run by the silicon's task.c on an emulation context)
- *   gwalk.c       the guest's own paging (to fetch instructions L0 must emulate)
+ *   gwalk.c       the guest's own paging; fetching the instruction at guest RIP
  *   emulate.c     completing an MMIO access with the silicon's decoder
  *   emulate_alu.c the read-modify-write and compare forms on MMIO, with flags
+ *   emulate_insn.c any other instruction on MMIO, or fetched from it: run once on
+ *                 the emulation context (the silicon's executor on the guest bus)
+ *   emulate_insn.c any other instruction, run once on the emulation context
  *   debug.c       single-step and I/O-breakpoint traps of emulated instructions
  *   dump.c        a vCPU's guest state for shutdown reports
  *   stats.c       --stats table and JSON
@@ -20,8 +25,14 @@
  * Guest registers: the VMCS holds RSP and RIP (SDM 26.4.1); the other GPRs stay in
  * the silicon's struct cpu across VM entries and exits, exactly as real hardware leaves
  * them in the processor's registers for KVM to save. L0 reads and writes
- * vcpu->cpu->gpr[] between exits as KVM uses vcpu->arch.regs; nothing else of struct
- * cpu is touched while the vCPU is a guest (hv_gpr_read/hv_gpr_write below).
+ * vcpu->cpu->gpr[] between exits as KVM uses vcpu->arch.regs (hv_gpr_read/hv_gpr_write
+ * below). The other registers VMX leaves in the processor are reached the same way:
+ * CR2 when L0 injects a #PF (exit_task.c, KVM's vcpu->arch.cr2), DR0-DR3 (debug.c,
+ * vcpu->arch.db), DR6 and XCR0 (emulate_insn.c), IA32_TSC_AUX (RDTSCP) and the
+ * pass-through MSRs (msr_read/msr_write, exit_msr.c). Task switches and emulated
+ * instructions run on the emulation context, a struct cpu of L0's that the machine
+ * never schedules (exit_task.c, emulate_insn.c). docs/architecture.md ("What L0
+ * touches of the silicon") lists the rest (set-up, TSC offset, the stop request).
  */
 #ifndef TURTLES_HV_HV_INTERNAL_H
 #define TURTLES_HV_HV_INTERNAL_H
@@ -130,6 +141,13 @@ void hv_vmwrite(struct hv_vcpu *v, uint32_t field, uint64_t value);
 /* Guest GPRs (see the comment at the top). r in 0..15; RSP goes to the VMCS. */
 uint64_t hv_gpr_read(struct hv_vcpu *v, int r);
 void hv_gpr_write(struct hv_vcpu *v, int r, uint64_t value);
+/* EDX:EAX, the 64-bit operand of RDMSR, WRMSR, RDTSC(P) (SDM Vol.2); the write
+ * clears bits 63:32 of RAX and RDX, as those instructions do in 64-bit mode. */
+uint64_t hv_edx_eax(struct hv_vcpu *v);
+void hv_set_edx_eax(struct hv_vcpu *v, uint64_t value);
+
+/* vcpu.c: the VMCS and controls of a new vCPU (vm.c creates them). */
+int hv_vcpu_setup(struct hv_vcpu *v);
 
 /* --- exits ------------------------------------------------------------------------ */
 
@@ -145,8 +163,11 @@ extern const hv_exit_fn hv_exit_handlers[EXIT_REASON_MAX];
 enum hv_action hv_handle_exit(struct hv_vcpu *v, uint32_t reason);
 
 /* Instruction exits: step RIP over the instruction (VM-exit instruction length, SDM
- * 29.2.5) and clear the STI/MOV-SS blocking it ended (SDM 26.4.2). */
+ * 29.2.5) and complete it (hv_complete_insn). */
 void hv_skip_insn(struct hv_vcpu *v);
+/* The instruction at guest RIP completed and the next one is at rip: write RIP, raise
+ * its single-step trap, end the STI/MOV-SS blocking it ended (SDM 26.4.2). */
+void hv_complete_insn(struct hv_vcpu *v, uint64_t rip);
 /* Debug traps of an instruction L0 completed (debug.c): single-step (TF) and the
  * I/O breakpoints on [port, port + size). */
 void hv_single_step_trap(struct hv_vcpu *v);
@@ -166,17 +187,12 @@ enum hv_action hv_exit_ept_violation(struct hv_vcpu *v);
 enum hv_action hv_exit_ept_misconfig(struct hv_vcpu *v);
 enum hv_action hv_exit_cr_access(struct hv_vcpu *v);
 enum hv_action hv_exit_hlt(struct hv_vcpu *v);
-enum hv_action hv_exit_intr_window(struct hv_vcpu *v);
-enum hv_action hv_exit_nmi_window(struct hv_vcpu *v);
-enum hv_action hv_exit_external_interrupt(struct hv_vcpu *v);
+enum hv_action hv_exit_resume(struct hv_vcpu *v);
 enum hv_action hv_exit_exception_nmi(struct hv_vcpu *v);
 enum hv_action hv_exit_preemption_timer(struct hv_vcpu *v);
 enum hv_action hv_exit_triple_fault(struct hv_vcpu *v);
-enum hv_action hv_exit_init_signal(struct hv_vcpu *v);
-enum hv_action hv_exit_sipi_signal(struct hv_vcpu *v);
-enum hv_action hv_exit_vmx_insn(struct hv_vcpu *v);
+enum hv_action hv_exit_undefined_insn(struct hv_vcpu *v);
 enum hv_action hv_exit_vmcall(struct hv_vcpu *v);
-enum hv_action hv_exit_xsetbv(struct hv_vcpu *v);
 enum hv_action hv_exit_nop_insn(struct hv_vcpu *v);
 enum hv_action hv_exit_rdtscp(struct hv_vcpu *v);
 enum hv_action hv_exit_rdtsc(struct hv_vcpu *v);
@@ -184,6 +200,15 @@ enum hv_action hv_exit_unexpected(struct hv_vcpu *v);
 enum hv_action hv_exit_task_switch(struct hv_vcpu *v);
 /* exit_task.c: free the VM's task-switch emulation context, if any. */
 void hv_task_emu_free(struct hv_vm *vm);
+/* exit_task.c: the emulation context (a struct cpu on the guest bus, never run by the
+ * vmm), loaded from and stored back to the vCPU's guest state. */
+struct cpu *hv_emu_context(struct hv_vcpu *v);
+void hv_emu_load(struct hv_vcpu *v, struct cpu *c, uint64_t next_rip);
+void hv_emu_store(struct hv_vcpu *v, struct cpu *c);
+/* emulate_insn.c: run the guest's instruction at RIP on the emulation context (any
+ * instruction that never exits on its own), for what emulate.c does not complete. */
+enum hv_action hv_emulate_insn(struct hv_vcpu *v, const char *what, gpa_t gpa);
+enum hv_action hv_emulate_string_io(struct hv_vcpu *v, gpa_t la);
 
 /* CPUID and MSR policy (what L1 sees), separate from the exits so tests reach them. */
 void hv_cpuid_policy(struct hv_vcpu *v, uint32_t leaf, uint32_t subleaf, uint32_t out[4]);
@@ -226,6 +251,22 @@ void hv_state_from_cpu(struct hv_vcpu *v, const struct cpu *c);
 /* INIT (SDM 10.1.1 Table 10-1, wait-for-SIPI) and SIPI: real mode at vector << 12. */
 void hv_state_init(struct hv_vcpu *v);
 void hv_state_sipi(struct hv_vcpu *v, uint8_t vector);
+/* Guest segment registers in the guest-state area: seg is SEG_ES..SEG_GS (cpu.h),
+ * HV_SEG_LDTR or HV_SEG_TR, the order of their encodings (SDM App. B: each field of
+ * one register is 2 above the same field of the one before). */
+#define HV_SEG_LDTR 6
+#define HV_SEG_TR 7
+void hv_seg_read(struct hv_vcpu *v, int seg, struct seg *s);
+void hv_seg_write(struct hv_vcpu *v, int seg, const struct seg *s);
+/* The guest runs 64-bit code: IA-32e mode guest and CS.L (SDM 3.4.5, 28.3.1.4). */
+bool hv_guest_64bit_code(struct hv_vcpu *v);
+/* Its default operand and address size (SDM 5.2.1): CR0.PE, 64-bit code, CS.D. */
+enum decode_mode hv_guest_decode_mode(struct hv_vcpu *v);
+/* The guest-physical page of its xAPIC registers (IA32_APIC_BASE, SDM 11.4.4). */
+static inline gpa_t hv_apic_page(const struct hv_vcpu *v)
+{
+	return v->apic_base & ((1ULL << CPU_MAXPHYADDR) - 1) & ~0xFFFULL;
+}
 /* The guest's paging mode bits for gwalk. */
 struct hv_guest_paging {
 	uint64_t cr0, cr3, cr4, efer;
@@ -241,6 +282,10 @@ bool hv_gwalk(struct bus *guest, const struct hv_guest_paging *pg, uint64_t la, 
 /* Copy n bytes from guest-linear la (may cross pages); returns bytes copied. */
 int hv_read_guest_linear(struct hv_vcpu *v, uint64_t la, void *dst, int n);
 int hv_write_guest_linear(struct hv_vcpu *v, uint64_t la, const void *src, int n);
+/* Fetch the instruction at the guest's CS:RIP (in decode mode dm) through its paging
+ * and decode it with the silicon's decoder: its length, <= 0 if it cannot be fetched
+ * or decoded; *la gets its linear address. */
+int hv_fetch_insn(struct hv_vcpu *v, enum decode_mode dm, struct insn *in, uint64_t *la);
 
 /* --- emulate.c ---------------------------------------------------------------------- */
 /* Complete the access of the instruction at guest RIP to MMIO address gpa on the guest

@@ -30,6 +30,17 @@ void hv_gpr_write(struct hv_vcpu *v, int r, uint64_t value)
 		v->cpu->gpr[r & 15] = value;
 }
 
+uint64_t hv_edx_eax(struct hv_vcpu *v)
+{
+	return (uint32_t)v->cpu->gpr[RAX] | (v->cpu->gpr[RDX] << 32);
+}
+
+void hv_set_edx_eax(struct hv_vcpu *v, uint64_t value)
+{
+	v->cpu->gpr[RAX] = (uint32_t)value;
+	v->cpu->gpr[RDX] = value >> 32;
+}
+
 /* SDM 26.6.6: bits set in the guest/host mask are owned by L0; the guest reads them
  * from the read shadow and writing a value different from the shadow exits. */
 #define HV_CR0_OWNED CR0_NE
@@ -51,7 +62,7 @@ void hv_set_guest_cr4(struct hv_vcpu *v, uint64_t cr4)
  * adjust_vmx_controls(): the capability MSR's low half holds the allowed-0 settings
  * (bits that must be 1), the high half the allowed-1 settings (SDM A.3-A.5). Fails if
  * a bit L0 requires is not allowed. */
-static int ctl(struct hv_vcpu *v, uint32_t cap_msr, uint32_t want, uint32_t *out)
+static int adjust_controls(struct hv_vcpu *v, uint32_t cap_msr, uint32_t want, uint32_t *out)
 {
 	uint64_t cap = 0;
 	if (!vmx_cap_msr(v->cpu, cap_msr, &cap))
@@ -76,23 +87,23 @@ static int setup_controls(struct hv_vcpu *v)
 	 * and L0 reads DR7 from the VMCS to emulate I/O breakpoints (debug.c). The
 	 * preemption timer's value is saved at each exit (SDM 29.3), so a slice spans
 	 * all the entries and exits in it without L0 reading the clock. */
-	if (ctl(v, MSR_IA32_VMX_TRUE_PINBASED_CTLS,
+	if (adjust_controls(v, MSR_IA32_VMX_TRUE_PINBASED_CTLS,
 		PIN_EXT_INTR_EXITING | PIN_NMI_EXITING | PIN_VIRTUAL_NMIS | PIN_PREEMPTION_TIMER,
 		&pin) ||
-	    ctl(v, MSR_IA32_VMX_TRUE_PROCBASED_CTLS,
+	    adjust_controls(v, MSR_IA32_VMX_TRUE_PROCBASED_CTLS,
 		PROC_HLT_EXITING | PROC_UNCOND_IO_EXITING | PROC_USE_MSR_BITMAPS |
 			PROC_USE_TSC_OFFSETTING | PROC_CR8_LOAD_EXITING | PROC_CR8_STORE_EXITING |
 			PROC_MWAIT_EXITING | PROC_MONITOR_EXITING | PROC_SECONDARY_CONTROLS,
 		&proc) ||
-	    ctl(v, MSR_IA32_VMX_PROCBASED_CTLS2,
+	    adjust_controls(v, MSR_IA32_VMX_PROCBASED_CTLS2,
 		PROC2_ENABLE_EPT | PROC2_ENABLE_VPID | PROC2_UNRESTRICTED_GUEST |
 			PROC2_ENABLE_RDTSCP | PROC2_ENABLE_INVPCID,
 		&proc2) ||
-	    ctl(v, MSR_IA32_VMX_TRUE_EXIT_CTLS,
+	    adjust_controls(v, MSR_IA32_VMX_TRUE_EXIT_CTLS,
 		EXIT_HOST_ADDR_SPACE_SIZE | EXIT_SAVE_EFER | EXIT_LOAD_EFER | EXIT_SAVE_PAT |
 			EXIT_LOAD_PAT | EXIT_SAVE_DEBUG_CONTROLS | EXIT_SAVE_PREEMPTION_TIMER,
 		&exit) ||
-	    ctl(v, MSR_IA32_VMX_TRUE_ENTRY_CTLS,
+	    adjust_controls(v, MSR_IA32_VMX_TRUE_ENTRY_CTLS,
 		ENTRY_LOAD_EFER | ENTRY_LOAD_PAT | ENTRY_LOAD_DEBUG_CONTROLS, &entry))
 		return -1;
 	/* CR3-load/store exiting may be 0 (TRUE controls): EPT makes them pointless. */
@@ -214,6 +225,7 @@ enum hv_run hv_vcpu_run(struct hv_vm *vm, int i, uint64_t slice_ns)
 		return HV_RUN_IDLE;
 	load_tsc_offset(v);
 	load_preemption_timer(v, slice_ns);
+	uint64_t slice_end = clock_now(vm->clock) + slice_ns;
 	for (;;) {
 		enum hv_action a = enter_once(v);
 		if (a == HV_SHUTDOWN)
@@ -229,5 +241,12 @@ enum hv_run hv_vcpu_run(struct hv_vm *vm, int i, uint64_t slice_ns)
 		handle_init_sipi(v);
 		if (a == HV_YIELD || v->mp != HV_MP_RUNNABLE)
 			return v->mp == HV_MP_RUNNABLE ? HV_RUN_SLICE : HV_RUN_IDLE;
+		/* The preemption timer counts non-root time only (SDM 27.5.1): a guest
+		 * whose every entry exits at once (an emulated REP string on MMIO) would
+		 * never see it expire. Virtual time still passes (the exits' charge and
+		 * the instructions L0 emulates), so the slice ends by the clock too, as
+		 * KVM's run loop leaves at a pending reschedule or signal. */
+		if (clock_now(vm->clock) >= slice_end)
+			return HV_RUN_SLICE;
 	}
 }

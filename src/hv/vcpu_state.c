@@ -1,7 +1,8 @@
 /*
- * A vCPU's guest-state area (SDM 26.4): from the boot state the vmm put in the silicon
- * CPU, at INIT (wait-for-SIPI) and at SIPI (real mode, which "unrestricted guest"
- * allows: SDM 28.3.1.1).
+ * A vCPU's guest-state area (SDM 26.4): its segment registers and the code mode they
+ * give; filled from the boot state the vmm put in the silicon CPU, at INIT
+ * (wait-for-SIPI) and at SIPI (real mode, which "unrestricted guest" allows: SDM
+ * 28.3.1.1).
  */
 #include "cpu/cpuid.h"
 #include "cpu/flags.h"
@@ -9,17 +10,44 @@
 
 /* Encodings of one segment's selector, limit, AR and base are spaced alike (SDM App.
  * B.1.2, B.3.3, B.4.3): ES 0x800/0x4800/0x4814/0x6806, then +2 per segment. */
+void hv_seg_read(struct hv_vcpu *v, int seg, struct seg *s)
+{
+	uint32_t d = 2 * (uint32_t)seg;
+	s->sel = (uint16_t)hv_vmread(v, VMCS_GUEST_ES_SELECTOR + d);
+	s->base = hv_vmread(v, VMCS_GUEST_ES_BASE + d);
+	s->limit = (uint32_t)hv_vmread(v, VMCS_GUEST_ES_LIMIT + d);
+	s->ar = (uint32_t)hv_vmread(v, VMCS_GUEST_ES_AR_BYTES + d);
+}
+
+void hv_seg_write(struct hv_vcpu *v, int seg, const struct seg *s)
+{
+	uint32_t d = 2 * (uint32_t)seg;
+	hv_vmwrite(v, VMCS_GUEST_ES_SELECTOR + d, s->sel);
+	hv_vmwrite(v, VMCS_GUEST_ES_BASE + d, s->base);
+	hv_vmwrite(v, VMCS_GUEST_ES_LIMIT + d, s->limit);
+	hv_vmwrite(v, VMCS_GUEST_ES_AR_BYTES + d, s->ar);
+}
+
 static void put_seg(struct hv_vcpu *v, int seg, uint16_t sel, uint64_t base, uint32_t limit,
 		    uint32_t ar)
 {
-	uint32_t i = 2 * (uint32_t)seg;
-	hv_vmwrite(v, VMCS_GUEST_ES_SELECTOR + i, sel);
-	hv_vmwrite(v, VMCS_GUEST_ES_BASE + i, base);
-	hv_vmwrite(v, VMCS_GUEST_ES_LIMIT + i, limit);
-	hv_vmwrite(v, VMCS_GUEST_ES_AR_BYTES + i, ar);
+	hv_seg_write(v, seg, &(struct seg){ .sel = sel, .base = base, .limit = limit, .ar = ar });
 }
-#define SEG_LDTR_IDX 6 /* LDTR follows GS in the encodings, then TR */
-#define SEG_TR_IDX 7
+
+bool hv_guest_64bit_code(struct hv_vcpu *v)
+{
+	return (hv_vmread(v, VMCS_VM_ENTRY_CONTROLS) & ENTRY_IA32E_MODE) &&
+	       (hv_vmread(v, VMCS_GUEST_CS_AR_BYTES) & AR_L);
+}
+
+enum decode_mode hv_guest_decode_mode(struct hv_vcpu *v)
+{
+	if (!(hv_vmread(v, VMCS_GUEST_CR0) & CR0_PE))
+		return DMODE_16;
+	if (hv_guest_64bit_code(v))
+		return DMODE_64;
+	return (hv_vmread(v, VMCS_GUEST_CS_AR_BYTES) & AR_DB) ? DMODE_32 : DMODE_16;
+}
 
 /* State no architectural register carries: no events blocked, nothing pending, no
  * link VMCS (SDM 26.4.2; link pointer ~0, SDM 28.3.1.5). */
@@ -49,11 +77,11 @@ static void put_efer(struct hv_vcpu *v, uint64_t efer)
 void hv_state_from_cpu(struct hv_vcpu *v, const struct cpu *c)
 {
 	for (int s = 0; s < SEG_COUNT; s++)
-		put_seg(v, s, c->seg[s].sel, c->seg[s].base, c->seg[s].limit, c->seg[s].ar);
+		hv_seg_write(v, s, &c->seg[s]);
 	/* A null LDTR is unusable (SDM 26.4.1); TR must be a busy TSS (SDM 28.3.1.2). */
 	uint32_t ldtr_ar = c->ldtr.sel ? c->ldtr.ar : AR_UNUSABLE;
-	put_seg(v, SEG_LDTR_IDX, c->ldtr.sel, c->ldtr.base, c->ldtr.limit, ldtr_ar);
-	put_seg(v, SEG_TR_IDX, c->tr.sel, c->tr.base, c->tr.limit, c->tr.ar);
+	put_seg(v, HV_SEG_LDTR, c->ldtr.sel, c->ldtr.base, c->ldtr.limit, ldtr_ar);
+	hv_seg_write(v, HV_SEG_TR, &c->tr);
 	hv_vmwrite(v, VMCS_GUEST_GDTR_BASE, c->gdtr.base);
 	hv_vmwrite(v, VMCS_GUEST_GDTR_LIMIT, c->gdtr.limit);
 	hv_vmwrite(v, VMCS_GUEST_IDTR_BASE, c->idtr.base);
@@ -82,8 +110,8 @@ static void real_mode(struct hv_vcpu *v, uint16_t cs, uint64_t cs_base, uint64_t
 	for (int s = 0; s < SEG_COUNT; s++)
 		put_seg(v, s, 0, 0, 0xFFFF, 0x93); /* P, S, read/write accessed, DPL 0 */
 	put_seg(v, SEG_CS, cs, cs_base, 0xFFFF, 0x9B); /* P, S, exec/read accessed */
-	put_seg(v, SEG_LDTR_IDX, 0, 0, 0xFFFF, 0x82);   /* present LDT */
-	put_seg(v, SEG_TR_IDX, 0, 0, 0xFFFF, 0x8B);     /* busy 32-bit TSS */
+	put_seg(v, HV_SEG_LDTR, 0, 0, 0xFFFF, 0x82);    /* present LDT */
+	put_seg(v, HV_SEG_TR, 0, 0, 0xFFFF, 0x8B);      /* busy 32-bit TSS */
 	hv_vmwrite(v, VMCS_GUEST_GDTR_BASE, 0);
 	hv_vmwrite(v, VMCS_GUEST_GDTR_LIMIT, 0xFFFF);
 	hv_vmwrite(v, VMCS_GUEST_IDTR_BASE, 0);

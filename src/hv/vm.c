@@ -59,8 +59,6 @@ static int build_msr_bitmap(struct hv_vm *vm)
 	return 0;
 }
 
-int hv_vcpu_setup(struct hv_vcpu *v); /* vcpu.c */
-
 struct hv_vm *hv_vm_create(const struct hv_vm_config *cfg)
 {
 	if (cfg->ncpus < 1 || cfg->ncpus > HV_MAX_VCPUS) {

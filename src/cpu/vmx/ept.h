@@ -108,4 +108,16 @@ void ept_final(struct cpu *cpu, gva_t la, int kind, struct mmu_xlate *x);
  * in the APIC-access page (SDM 29.2.1, Table 29-6). */
 _Noreturn void ept_apic_access_exit(struct cpu *cpu, gpa_t pa, int kind);
 
+/* Virtualized accesses to the APIC-access page (vmx_apic_access.c, SDM 31.4.2-31.4.3):
+ * tlb_fill() passes a linear access of kind at pa there (TLBF_VAPIC), which takes the
+ * APIC-access exit unless the access may be virtualized; such an access reaches the
+ * physical side (mem.c), which reads or writes its n bytes with these. */
+void vmx_apic_access_linear(struct cpu *cpu, gpa_t pa, int kind);
+uint64_t vmx_apic_access_read(struct cpu *cpu, gpa_t pa, int n);
+void vmx_apic_access_write(struct cpu *cpu, gpa_t pa, int n, uint64_t v);
+
+/* APIC-write emulation (SDM 31.4.3.2) at the instruction boundary after a virtualized
+ * write (cpu->vmx.apic_write_size != 0): true if it took a VM exit. */
+bool vmx_apic_write_emulation(struct cpu *cpu);
+
 #endif

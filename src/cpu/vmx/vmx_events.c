@@ -21,7 +21,9 @@
  * reaches 0, and a halted guest gets a clock timer at that value.
  *
  * Boundary priorities (SDM 6.9 Table 6-2 with SDM 27.2, 27.5.1, 27.5.2 and the
- * window controls of 26.6.2): INIT (exit 3) and SIPI in wait-for-SIPI (exit 4);
+ * window controls of 26.6.2): APIC-write emulation after a virtualized write to the
+ * APIC-access page (SDM 31.4.3.2, vmx_apic_access.c); INIT (exit 3) and SIPI in
+ * wait-for-SIPI (exit 4);
  * MTF (37); pending #DB traps (a single-step trap waits for the boundary when MTF is
  * on, exception.c); the preemption timer (52); NMI window (8); NMI (exit 0 with "NMI
  * exiting", else delivered); interrupt window (7); external interrupts (exit 1 with
@@ -35,6 +37,7 @@
  */
 #include "cpu/debug.h"
 #include "cpu/sys.h"
+#include "cpu/vmx/ept.h"
 #include "cpu/vmx/vmx_internal.h"
 
 /* --- exceptions (SDM 27.2.1) ----------------------------------------------------- */
@@ -440,6 +443,10 @@ bool vmx_handle_events(struct cpu *cpu)
 	 * events are looked at now (else it would be reported as halted). */
 	if (cpu->run_left == 0 && !cpu->halted && !cpu->wait_for_sipi)
 		return false;
+	/* SDM 31.4.3.2: APIC-write emulation comes before SMIs, INIT and every lower
+	 * priority event. */
+	if (unlikely(cpu->vmx.apic_write_size) && vmx_apic_write_emulation(cpu))
+		return true;
 	uint32_t ev = cpu->events;
 	cpu->events &= ~CPU_EV_SMI; /* no SMM: an SMI is dropped */
 	if ((ev & (CPU_EV_INIT | CPU_EV_SIPI)) && init_sipi(cpu, ev))

@@ -76,6 +76,8 @@ static void leave_non_root(struct cpu *cpu)
 	cpu->vmx.mtf_pending = false;
 	cpu->vmx.virtual_nmi_blocked = false;
 	cpu->vmx.iret_unblocking = false;
+	/* SDM 31.4.3.2: a VM exit before APIC-write emulation cancels it. */
+	cpu->vmx.apic_write_size = 0;
 	cpu->events &= ~CPU_EV_VMX;
 	/* The guest's STI/MOV-SS blocking is in the VMCS now; none is left for the
 	 * VMM's next instruction (exec.c keeps the kind during an instruction). */

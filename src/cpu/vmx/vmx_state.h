@@ -60,6 +60,9 @@ struct cpu_vmx {
 	int preempt_timer;       /* clock timer (id + 1, 0 until first needed) that wakes a
 				    guest halted in non-root operation at the expiry */
 	bool preempt_timer_armed;
+	uint8_t apic_write_size; /* a write to the APIC-access page was virtualized: its
+				    size, until APIC-write emulation at the next boundary
+				    (0: none; vmx_apic_access.c, SDM 31.4.3.2) */
 	bool iret_unblocking;    /* the IRET running found (virtual-)NMI blocking: an exit
 				    for one of its faults reports "NMI unblocking due to
 				    IRET" (SDM 29.2.2, vmx_events.c) */

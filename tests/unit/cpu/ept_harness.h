@@ -87,6 +87,50 @@ static UNUSED void enter_nonroot(uint32_t proc2, uint64_t eptp, uint16_t vpid)
 	vmx_tlb_transition(C);
 }
 
+/* Accesses in non-root operation that may end in a VM exit: with a native VMM the
+ * exit unwinds the access to the setjmp here (vmx_exit_unwind, CPU_UNWIND_VMEXIT).
+ * Each returns NO_FAULT, the vector of a fault, or VMEXIT (the exit information is in
+ * the current VMCS). */
+#define VMEXIT (-2)
+
+static UNUSED int nonroot_unwound(int r)
+{
+	if (r != CPU_UNWIND_VMEXIT)
+		return C->exc_vector;
+	C->events &= ~(uint32_t)CPU_EV_VMEXIT;
+	C->vmx.exit_pending = false;
+	return VMEXIT;
+}
+
+static UNUSED int xrd(gva_t la, uint64_t *v)
+{
+	int r = setjmp(C->fault_jmp);
+	if (r)
+		return nonroot_unwound(r);
+	*v = mem_read(C, SEG_DS, la, 3);
+	return NO_FAULT;
+}
+
+static UNUSED int xwr(gva_t la, uint64_t v)
+{
+	int r = setjmp(C->fault_jmp);
+	if (r)
+		return nonroot_unwound(r);
+	mem_write(C, SEG_DS, la, 3, v);
+	return NO_FAULT;
+}
+
+static UNUSED int xfx(gva_t la)
+{
+	int r = setjmp(C->fault_jmp);
+	if (r)
+		return nonroot_unwound(r);
+	int avail;
+	gpa_t pa;
+	(void)mem_fetch(C, la, &avail, &pa);
+	return NO_FAULT;
+}
+
 /* Back to root operation (the controls stay, as after a VM exit). */
 static UNUSED void exit_to_root(void)
 {

@@ -375,47 +375,9 @@ static void test_mmu_nonroot(void)
 	C->vmx.ctl = (struct vmx_controls){ 0 };
 }
 
-/* --- accesses that end in a VM exit (native VMM: the exit returns here) ---------- */
+/* --- accesses that end in a VM exit (native VMM: the exit returns here; xrd, xwr,
+ *     xfx in ept_harness.h) ---------------------------------------------------- */
 
-#define VMEXIT (-2)
-
-static int nr_unwound(int r)
-{
-	if (r != CPU_UNWIND_VMEXIT)
-		return C->exc_vector;
-	C->events &= ~(uint32_t)CPU_EV_VMEXIT;
-	C->vmx.exit_pending = false;
-	return VMEXIT;
-}
-
-static int xrd(gva_t la, uint64_t *v)
-{
-	int r = setjmp(C->fault_jmp);
-	if (r)
-		return nr_unwound(r);
-	*v = mem_read(C, SEG_DS, la, 3);
-	return NO_FAULT;
-}
-
-static int xwr(gva_t la, uint64_t v)
-{
-	int r = setjmp(C->fault_jmp);
-	if (r)
-		return nr_unwound(r);
-	mem_write(C, SEG_DS, la, 3, v);
-	return NO_FAULT;
-}
-
-static int xfx(gva_t la)
-{
-	int r = setjmp(C->fault_jmp);
-	if (r)
-		return nr_unwound(r);
-	int avail;
-	gpa_t pa;
-	(void)mem_fetch(C, la, &avail, &pa);
-	return NO_FAULT;
-}
 
 static struct vmcs *V;
 
@@ -581,7 +543,7 @@ static int xload_pdptrs(void)
 {
 	int r = setjmp(C->fault_jmp);
 	if (r)
-		return nr_unwound(r);
+		return nonroot_unwound(r);
 	return mmu_load_pdptrs(C) ? NO_FAULT : EXC_GP;
 }
 

@@ -156,6 +156,13 @@ static UNUSED void guest_flat32(struct hv_vcpu *v, uint64_t rip)
 	hv_vmwrite(v, VMCS_GUEST_RFLAGS, RFLAGS_FIXED1);
 }
 
+/* A fixed interrupt through vCPU i's LAPIC (SDM 11.6.1), as the IOAPIC would send it. */
+static UNUSED void raise_vector(int i, uint8_t vector)
+{
+	struct apic_msg m = { .dest = (uint32_t)i, .vector = vector, .delivery = APIC_DM_FIXED };
+	lapic_accept(&LAPIC[i], &m);
+}
+
 /* Pretend the silicon exited: the exit-information fields, then L0's dispatch. */
 static UNUSED enum hv_action fake_exit(struct hv_vcpu *v, uint32_t reason, uint64_t qual,
 				       uint32_t insn_len)

@@ -140,12 +140,14 @@ static void test_mmio(void)
 	v->cpu->gpr[RBX] = 0xFEE00030;
 	CHECK_EQ(ept_exit(v, 0xFEE00030, false), HV_RESUME);
 	CHECK_EQ(v->cpu->gpr[RCX], LAPIC_VERSION);
-	/* An instruction L0 does not emulate on MMIO shuts the VM down, reported. */
-	static const uint8_t adc[] = { 0x11, 0x03 }; /* ADC [EBX], EAX */
-	memcpy(SB.ram + 0x600C, adc, sizeof(adc));
+	/* Forms beyond emulate.c's run on the emulation context (test_hv_emulate_insn);
+	 * one that exits by itself (INVLPG, SDM 27.1.3) would bypass L0 there: the VM
+	 * shuts down, reported. */
+	static const uint8_t invlpg[] = { 0x0F, 0x01, 0x3B }; /* INVLPG [EBX] */
+	memcpy(SB.ram + 0x600C, invlpg, sizeof(invlpg));
 	v->cpu->gpr[RBX] = DEV_MMIO;
 	CHECK_EQ(ept_exit(v, DEV_MMIO, true), HV_SHUTDOWN);
-	CHECK(VM->shutdown && strstr(VM->shutdown, "ADC"));
+	CHECK(VM->shutdown && strstr(VM->shutdown, "INVLPG"));
 	VM->shutdown = NULL;
 	/* An EPT violation on guest RAM is L0's bug: reported, not emulated. */
 	CHECK_EQ(ept_exit(v, 0x7000, true), HV_SHUTDOWN);
@@ -248,6 +250,14 @@ static void test_cr(void)
 	fake_exit(v, EXIT_REASON_CR_ACCESS, crq(0, CR_ACCESS_MOV_TO, RAX), 3);
 	CHECK_EQ(hv_vmread(v, VMCS_GUEST_IA32_EFER), EFER_LME | EFER_LMA);
 	CHECK(hv_vmread(v, VMCS_VM_ENTRY_CONTROLS) & ENTRY_IA32E_MODE);
+	/* PG is not owned (guest/host mask = NE): the read shadow's PG is stale after a
+	 * MOV to CR0 that did not exit. Clearing PG with an NE change (an exit) in
+	 * compatibility mode must still leave IA-32e mode (SDM 10.8.5, 26.6.6). */
+	hv_vmwrite(v, VMCS_CR0_READ_SHADOW, CR0_PE | CR0_ET); /* stale: PG = 0 */
+	v->cpu->gpr[RAX] = CR0_PE | CR0_ET; /* PG off, NE off */
+	fake_exit(v, EXIT_REASON_CR_ACCESS, crq(0, CR_ACCESS_MOV_TO, RAX), 3);
+	CHECK_EQ(hv_vmread(v, VMCS_GUEST_IA32_EFER), EFER_LME);
+	CHECK(!(hv_vmread(v, VMCS_VM_ENTRY_CONTROLS) & ENTRY_IA32E_MODE));
 	/* CR4.VMXE: #GP, no VMX for L1. */
 	v->cpu->gpr[RDX] = CR4_PAE | CR4_VMXE;
 	fake_exit(v, EXIT_REASON_CR_ACCESS, crq(4, CR_ACCESS_MOV_TO, RDX), 3);
@@ -269,15 +279,8 @@ static void test_cr(void)
 	hv_set_guest_cr4(v, 0);
 }
 
-/* A fixed interrupt through the LAPIC (SDM 11.6.1), as the IOAPIC would send it. */
-static void raise_vector(int i, uint8_t vector)
-{
-	struct apic_msg m = { .dest = (uint32_t)i, .vector = vector,
-			      .delivery = APIC_DM_FIXED };
-	lapic_accept(&LAPIC[i], &m);
-}
-
-static void test_hlt_and_injection(void)
+/* HLT exits (SDM 27.1.3) and L0 halts the vCPU until an interrupt can wake it. */
+static void test_hlt(void)
 {
 	struct hv_vcpu *v = vcpu(0);
 	guest_flat32(v, 0x9000);
@@ -294,6 +297,13 @@ static void test_hlt_and_injection(void)
 	CHECK(v->intr_line);
 	CHECK(hv_vcpu_has_wakeup(v));
 	v->mp = HV_MP_RUNNABLE;
+}
+
+/* Injection before entry (SDM 28.6.1) of the interrupt test_hlt left pending, and the
+ * interrupt window when the guest cannot take one (SDM 27.2). */
+static void test_injection(void)
+{
+	struct hv_vcpu *v = vcpu(0);
 	/* Injection: ext. interrupt 0x41 (SDM 26.8.3 Table 26-17), acknowledged. */
 	hv_inject_pending(v);
 	CHECK_EQ(hv_vmread(v, VMCS_VM_ENTRY_INTR_INFO_FIELD), 0x41 | BIT(31));
@@ -319,6 +329,12 @@ static void test_hlt_and_injection(void)
 	hv_inject_pending(v);
 	CHECK_EQ(hv_vmread(v, VMCS_VM_ENTRY_INTR_INFO_FIELD), 0x42 | BIT(31));
 	lapic_ops.mmio_write(&LAPIC[0], 0xB0, 0);
+}
+
+/* NMIs (injected as type 2, SDM 26.8.3) and re-injection of an interrupted delivery. */
+static void test_nmi_and_reinjection(void)
+{
+	struct hv_vcpu *v = vcpu(0);
 	/* NMI: type 2, vector 2; under blocking by NMI, an NMI-window exit instead. */
 	hv_lapic_sink.signal(v, CPU_EV_NMI, 0);
 	hv_vmwrite(v, VMCS_GUEST_INTERRUPTIBILITY_INFO, INTERRUPTIBILITY_NMI);
@@ -420,7 +436,9 @@ int main(void)
 	test_mmio_alu();
 	test_delivery_fault();
 	test_cr();
-	test_hlt_and_injection();
+	test_hlt();
+	test_injection();
+	test_nmi_and_reinjection();
 	test_init_sipi();
 	test_vmcall();
 	test_shutdown_and_stats();

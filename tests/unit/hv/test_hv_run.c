@@ -60,12 +60,6 @@ static void test_io_cpuid_hlt(void)
 	CHECK(!hv_vcpu_wakeable(VM, 0)); /* halted with IF = 0: a hang */
 }
 
-static void raise_vector(int i, uint8_t vector)
-{
-	struct apic_msg m = { .dest = (uint32_t)i, .vector = vector, .delivery = APIC_DM_FIXED };
-	lapic_accept(&LAPIC[i], &m);
-}
-
 static void test_interrupt_wakeup(void)
 {
 	struct hv_vcpu *v = vcpu(0);

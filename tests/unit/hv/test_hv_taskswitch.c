@@ -55,23 +55,20 @@ static void tss_b(uint16_t cs)
 static void put_seg(struct hv_vcpu *v, int i, uint16_t sel, uint64_t base, uint32_t limit,
 		    uint32_t ar)
 {
-	hv_vmwrite(v, VMCS_GUEST_ES_SELECTOR + 2 * (uint32_t)i, sel);
-	hv_vmwrite(v, VMCS_GUEST_ES_BASE + 2 * (uint32_t)i, base);
-	hv_vmwrite(v, VMCS_GUEST_ES_LIMIT + 2 * (uint32_t)i, limit);
-	hv_vmwrite(v, VMCS_GUEST_ES_AR_BYTES + 2 * (uint32_t)i, ar);
+	hv_seg_write(v, i, &(struct seg){ .sel = sel, .base = base, .limit = limit, .ar = ar });
 }
 
 /* Task A runs at EIP_A with GPRs 0xA0 + n: flat 32-bit, paging off, TR = TSS_A (busy),
  * TSS_B available, both in the GDT. */
-static struct hv_vcpu *fresh(void)
+static struct hv_vcpu *in_task_a(void)
 {
 	struct hv_vcpu *v = vcpu(0);
 	guest_flat32(v, EIP_A);
 	for (int s = 0; s < SEG_COUNT; s++)
 		put_seg(v, s, s == SEG_CS ? SEL_CODE : SEL_DATA, 0, 0xFFFFFFFF,
 			(s == SEG_CS ? 0xB : 0x3) | AR_S | AR_P | AR_DB | AR_G);
-	put_seg(v, 6, 0, 0, 0, AR_UNUSABLE);
-	put_seg(v, 7, SEL_TSS_A, TSS_A, 0x67, 0xB | AR_P);
+	put_seg(v, HV_SEG_LDTR, 0, 0, 0, AR_UNUSABLE);
+	put_seg(v, HV_SEG_TR, SEL_TSS_A, TSS_A, 0x67, 0xB | AR_P);
 	hv_vmwrite(v, VMCS_GUEST_GDTR_BASE, GDT);
 	hv_vmwrite(v, VMCS_GUEST_GDTR_LIMIT, 0x3F);
 	hv_vmwrite(v, VMCS_GUEST_IDTR_BASE, IDT);
@@ -127,7 +124,7 @@ static void test_call_and_iret(void)
 {
 	/* CALL (source 0, length 7): the old TSS saves EIP past the CALL and task A's
 	 * GPRs; the back link and NT nest the new task (Table 8-2). */
-	struct hv_vcpu *v = fresh();
+	struct hv_vcpu *v = in_task_a();
 	CHECK_EQ(task_exit(v, QUAL(SEL_TSS_B, SRC_CALL), 7, 0, 0), HV_RESUME);
 	check_in_task_b(v, STACK_B);
 	CHECK(hv_vmread(v, VMCS_GUEST_RFLAGS) & RFLAGS_NT);
@@ -157,7 +154,7 @@ static void test_call_and_iret(void)
 static void test_jmp(void)
 {
 	/* JMP (source 2): the old TSS becomes available, no back link, no NT. */
-	struct hv_vcpu *v = fresh();
+	struct hv_vcpu *v = in_task_a();
 	CHECK_EQ(task_exit(v, QUAL(SEL_TSS_B, SRC_JMP), 7, 0, 0), HV_RESUME);
 	check_in_task_b(v, STACK_B);
 	CHECK_EQ(hv_vmread(v, VMCS_GUEST_RFLAGS) & RFLAGS_NT, 0);
@@ -171,7 +168,7 @@ static void test_idt_gate(void)
 	/* #GP(1234H) through a task gate (source 3): the return EIP is the faulting
 	 * instruction, the error code goes on the new stack, the event is consumed (not
 	 * re-injected). */
-	struct hv_vcpu *v = fresh();
+	struct hv_vcpu *v = in_task_a();
 	uint32_t gp = INTR_INFO_VALID | INTR_TYPE_HW_EXCEPTION << 8 | INTR_INFO_DELIVER_CODE | EXC_GP;
 	CHECK_EQ(task_exit(v, QUAL(SEL_TSS_B, SRC_GATE), 0, gp, 0x1234), HV_RESUME);
 	check_in_task_b(v, STACK_B - 4);
@@ -181,14 +178,14 @@ static void test_idt_gate(void)
 	CHECK(hv_vmread(v, VMCS_GUEST_RFLAGS) & RFLAGS_NT);
 	CHECK_EQ(v->reinject_info, 0);
 	/* INT 41H (software interrupt): returns past the INT (length 2), no error code. */
-	v = fresh();
+	v = in_task_a();
 	uint32_t sw = INTR_INFO_VALID | INTR_TYPE_SW_INTR << 8 | 0x41;
 	CHECK_EQ(task_exit(v, QUAL(SEL_TSS_B, SRC_GATE), 2, sw, 0), HV_RESUME);
 	check_in_task_b(v, STACK_B);
 	CHECK_EQ(rd32(TSS_A + 0x20), EIP_A + 2);
 	CHECK_EQ(v->reinject_info, 0);
 	/* An NMI through a task gate blocks NMIs (SDM 6.7.1). */
-	v = fresh();
+	v = in_task_a();
 	uint32_t nmi = INTR_INFO_VALID | INTR_TYPE_NMI << 8 | EXC_NMI;
 	CHECK_EQ(task_exit(v, QUAL(SEL_TSS_B, SRC_GATE), 0, nmi, 0), HV_RESUME);
 	check_in_task_b(v, STACK_B);
@@ -202,7 +199,7 @@ static void test_faults(void)
 {
 	/* After the commit point: the new task's CS is a data segment, #TS(CS) (SDM 8.3
 	 * Table 8-1) in the new task, injected at the next entry; the VM goes on. */
-	struct hv_vcpu *v = fresh();
+	struct hv_vcpu *v = in_task_a();
 	tss_b(SEL_DATA);
 	CHECK_EQ(task_exit(v, QUAL(SEL_TSS_B, SRC_CALL), 7, 0, 0), HV_RESUME);
 	CHECK_EQ(VM->shutdown, NULL);
@@ -216,7 +213,7 @@ static void test_faults(void)
 	CHECK_EQ(cs_ar & 0x1F, 0x1B);
 	/* Before it: the TSS descriptor lost its P flag since the exit, #NP(TSS) with
 	 * task A's state untouched (RIP at the CALL). */
-	v = fresh();
+	v = in_task_a();
 	gdt_set(SEL_TSS_B, desc((uint32_t)TSS_B, 0x67, 0x9, false, false, 0));
 	CHECK_EQ(task_exit(v, QUAL(SEL_TSS_B, SRC_CALL), 7, 0, 0), HV_RESUME);
 	CHECK_EQ(v->reinject_info, HW_EXC_CODE(EXC_NP));
@@ -226,12 +223,12 @@ static void test_faults(void)
 	CHECK_EQ(hv_gpr_read(v, RAX), 0xA0);
 	CHECK_EQ(rd32(TSS_A + 0x20), 0);
 	/* IRET to a back link that is not busy: #TS(link) (SDM 6.15 Table 6-6). */
-	v = fresh();
+	v = in_task_a();
 	CHECK_EQ(task_exit(v, QUAL(SEL_TSS_B, SRC_IRET), 1, 0, 0), HV_RESUME);
 	CHECK_EQ(v->reinject_info, HW_EXC_CODE(EXC_TS));
 	CHECK_EQ(v->reinject_error, SEL_TSS_B);
 	/* The new task's SS not present: #SS(SS) (Table 8-1). */
-	v = fresh();
+	v = in_task_a();
 	gdt_set(0x18, desc(0, 0xFFFFF, 0x3, true, false, 0xC));
 	wr16(TSS_B + 0x50, 0x18);
 	CHECK_EQ(task_exit(v, QUAL(SEL_TSS_B, SRC_JMP), 7, 0, 0), HV_RESUME);
@@ -246,7 +243,7 @@ static void test_faults(void)
  * task: its handler pops the error code and writes it to the test port. */
 static void test_run(void)
 {
-	struct hv_vcpu *v = fresh();
+	struct hv_vcpu *v = in_task_a();
 	static const uint8_t jmp[] = { 0xEA, 0, 0, 0, 0, SEL_TSS_B, 0 }; /* jmp 30h:0 */
 	static const uint8_t handler[] = {
 		0x58,                         /* pop eax */
@@ -277,20 +274,20 @@ static void test_run(void)
  * which shuts the VM down (last: the VM is dead afterwards). */
 static void test_double_fault(void)
 {
-	struct hv_vcpu *v = fresh();
+	struct hv_vcpu *v = in_task_a();
 	tss_b(SEL_DATA);
 	uint32_t gp = INTR_INFO_VALID | INTR_TYPE_HW_EXCEPTION << 8 | INTR_INFO_DELIVER_CODE | EXC_GP;
 	CHECK_EQ(task_exit(v, QUAL(SEL_TSS_B, SRC_GATE), 0, gp, 0), HV_RESUME);
 	CHECK_EQ(v->reinject_info, HW_EXC_CODE(EXC_DF));
 	CHECK_EQ(v->reinject_error, 0);
 	/* A benign event first (an external interrupt): the #TS alone. */
-	v = fresh();
+	v = in_task_a();
 	tss_b(SEL_DATA);
 	uint32_t ext = INTR_INFO_VALID | INTR_TYPE_EXT_INTR << 8 | 0x30;
 	CHECK_EQ(task_exit(v, QUAL(SEL_TSS_B, SRC_GATE), 0, ext, 0), HV_RESUME);
 	CHECK_EQ(v->reinject_info, HW_EXC_CODE(EXC_TS));
 	CHECK_EQ(v->reinject_error, SEL_DATA | 1); /* EXT: an external event (SDM 6.13) */
-	v = fresh();
+	v = in_task_a();
 	tss_b(SEL_DATA);
 	uint32_t df = INTR_INFO_VALID | INTR_TYPE_HW_EXCEPTION << 8 | INTR_INFO_DELIVER_CODE | EXC_DF;
 	CHECK_EQ(task_exit(v, QUAL(SEL_TSS_B, SRC_GATE), 0, df, 0), HV_SHUTDOWN);
