@@ -34,16 +34,7 @@ static void enter_by_hand(void)
 static void fresh(void)
 {
 	mode_long64(0);
-	C->vmx.non_root = false;
-	C->vmx.host = VMX_HOST_NATIVE;
-	C->shutdown = C->halted = C->wait_for_sipi = false;
-	C->events = 0;
-	C->intr_shadow = 0;
-	C->nmi_blocked = false;
-	C->vmx.vectoring_info = 0;
-	C->vmx.exit_pending = false;
-	memset(V, 0, sizeof(*V));
-	V->revision_id = VMX_REVISION_ID;
+	vmx_reset_cpu_and_vmcs();
 	vmcs_setup_guest64();
 }
 

@@ -46,16 +46,7 @@ static void tss_b_desc(unsigned type, uint32_t limit, bool p)
  * with task B available and a task gate (DPL 0) to it; recognisable GPRs. */
 static void fresh(void)
 {
-	C->vmx.non_root = false;
-	C->vmx.host = VMX_HOST_NATIVE;
-	C->shutdown = C->halted = C->wait_for_sipi = false;
-	C->events = 0;
-	C->intr_shadow = 0;
-	C->nmi_blocked = false;
-	C->vmx.vectoring_info = 0;
-	C->vmx.exit_pending = false;
-	memset(V, 0, sizeof(*V));
-	V->revision_id = VMX_REVISION_ID;
+	vmx_reset_cpu_and_vmcs();
 	vmcs_setup_guest32(false);
 	tss_b_desc(TY_TSS, 0x67, true);
 	gdt_set(SEL_GATE, mkgate(SEL_TSS_B, 0, TY_TASK_GATE, 0, true, 0));

@@ -49,6 +49,24 @@ static UNUSED void vmcs_clear_fields(void)
 	V->launch_state = VMCS_STATE_CLEAR;
 }
 
+/* Between test cases: the CPU back in native VMX root operation with no event, halt,
+ * shadow or exit pending, and the current VMCS zeroed with its revision identifier (as
+ * software prepares a region before VMPTRLD, SDM 26.2). The caller then sets up a
+ * guest (vmcs_setup_guest*). */
+static UNUSED void vmx_reset_cpu_and_vmcs(void)
+{
+	C->vmx.non_root = false;
+	C->vmx.host = VMX_HOST_NATIVE;
+	C->shutdown = C->halted = C->wait_for_sipi = false;
+	C->events = 0;
+	C->intr_shadow = 0;
+	C->nmi_blocked = false;
+	C->vmx.vectoring_info = 0;
+	C->vmx.exit_pending = false;
+	memset(V, 0, sizeof(*V));
+	V->revision_id = VMX_REVISION_ID;
+}
+
 /* Copy bytes into guest RAM (guest-physical = host-side offset, no EPT). */
 static UNUSED void put_bytes(gpa_t pa, const void *bytes, size_t n)
 {
