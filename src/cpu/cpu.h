@@ -273,6 +273,17 @@ struct cpu {
 	const struct cpu_apic_ops *apic_ops;
 	void *apic;
 
+	/* The monitor line size, smallest and largest (CPUID.05H:EAX/EBX, SDM Vol.2 CPUID). */
+#define CPU_MONITOR_LINE 64
+	/* MONITOR/MWAIT (SDM Vol.2 MONITOR, MWAIT; exec_misc.c). MWAIT waits with halted
+	 * set, like HLT; the run loop also wakes it when the armed line's content differs
+	 * from the snapshot MONITOR took (a store of the same bytes is not seen). */
+	bool monitor_armed;     /* armed by MONITOR, not yet triggered */
+	bool mwait;             /* halted by MWAIT (not HLT) */
+	bool mwait_intr_break;  /* MWAIT ECX[0]: an interrupt wakes it even with IF = 0 */
+	gpa_t monitor_pa;       /* physical address of the armed 64-byte line */
+	uint8_t monitor_line[CPU_MONITOR_LINE];
+
 	struct cpu_vmx vmx;     /* VMX operation (cpu/vmx/vmx_state.h) */
 
 	struct tlb tlb;
@@ -280,6 +291,9 @@ struct cpu {
 	jmp_buf fault_jmp;      /* cpu_exception() unwinds the current instruction to here */
 	struct cpu_stats stats;
 };
+
+/* MWAIT: wake the CPU if the armed line changed (exec_misc.c); true if it woke. */
+bool cpu_mwait_check(struct cpu *cpu);
 
 #define SHADOW_STI BIT(0)
 #define SHADOW_MOVSS BIT(1)

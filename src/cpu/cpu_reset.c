@@ -50,6 +50,8 @@ static void reset_common(struct cpu *cpu)
 	debug_reset(cpu); /* no breakpoint armed, no #DB trap pending */
 	cpu->efer = 0;
 	cpu->halted = false;
+	cpu->mwait = false;
+	cpu->monitor_armed = false; /* INIT/RESET disarm the monitor */
 	cpu->wait_for_sipi = !cpu->bsp; /* APs wait for SIPI (SDM 10.4.1) */
 	cpu->shutdown = false;
 	cpu->intr_shadow = 0;

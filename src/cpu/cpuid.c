@@ -10,7 +10,8 @@
  *   - CRC32 is enumerated by CPUID.1:ECX.SSE4_2[bit 20] (SDM Vol.2 CRC32). Claiming
  *     SSE4.2 without SSE would make software use PCMPxSTRx, so SSE4.2 is not
  *     advertised and CRC32 raises #UD: the executor checks FEAT_SSE4_2.
- *   - MONITOR/MWAIT are not advertised (#UD); idle is HLT.
+ *   - MONITOR/MWAIT: 64-byte lines, MWAIT extensions with interrupt break events
+ *     (leaf 05H); MWAIT waits as HLT does (exec_misc.c).
  *   - VMX (CPUID.1:ECX.VMX = 1): one level, exactly what cpu/vmx/vmx_caps.h lists.
  *   - No performance counters, but architectural performance monitoring version 2
  *     (leaf 0AH: EAX = 2, zero general-purpose and zero fixed-function counters),
@@ -157,6 +158,16 @@ static void basic_leaf(struct cpu *cpu, uint32_t leaf, uint32_t sub, uint32_t ou
 	 * EAX[7:0] version, EAX[15:8] = 0 GP counters, EDX[4:0] = 0 fixed counters. */
 	case 0xA: out[CPUID_EAX] = 2; break;
 	case 4: leaf_4(cpu, sub, out); break;
+	/* SDM Vol.2 CPUID leaf 05H: EAX[15:0] smallest and EBX[15:0] largest monitor-line
+	 * size (bytes); ECX[0] MWAIT extensions enumerated, ECX[1] interrupts break MWAIT
+	 * even when masked; EDX[3:0] C0 and EDX[7:4] C1 sub-states: one each (the
+	 * MWAIT wait is C1-like), no deeper C-states. */
+	case 5:
+		out[CPUID_EAX] = CPU_MONITOR_LINE;
+		out[CPUID_EBX] = CPU_MONITOR_LINE;
+		out[CPUID_ECX] = BIT(0) | BIT(1);
+		out[CPUID_EDX] = 0x11;
+		break;
 	case 6: feature_bits(6, 0, out); break;
 	case 7:
 		if (sub == 0) /* EAX = 0: the highest subleaf */

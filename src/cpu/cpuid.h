@@ -45,7 +45,7 @@ enum cpuid_reg { CPUID_EAX, CPUID_EBX, CPUID_ECX, CPUID_EDX };
 	FEATURE(HTT, 1, 0, CPUID_EDX, 28, 1)       /* CPUID.1:EBX[23:16] is valid */ \
 	/* leaf 1 ECX */ \
 	FEATURE(SSE3, 1, 0, CPUID_ECX, 0, 0) \
-	FEATURE(MONITOR, 1, 0, CPUID_ECX, 3, 0)    /* MONITOR/MWAIT #UD */ \
+	FEATURE(MONITOR, 1, 0, CPUID_ECX, 3, 1)    /* MONITOR/MWAIT, leaf 05H */ \
 	FEATURE(VMX, 1, 0, CPUID_ECX, 5, 1)        /* VMX: cpu/vmx/, SDM ch.25-32 */ \
 	FEATURE(SMX, 1, 0, CPUID_ECX, 6, 0)        /* GETSEC #UD */ \
 	FEATURE(SSSE3, 1, 0, CPUID_ECX, 9, 0) \

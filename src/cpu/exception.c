@@ -62,6 +62,7 @@ static void enter_shutdown(struct cpu *cpu)
 		vmx_triple_fault_exit(cpu); /* SDM 27.2: exit reason 2, not a shutdown */
 	cpu->shutdown = true;
 	cpu->halted = true;
+	cpu->mwait = false;
 	cpu->delivering = EXC_DF;
 }
 

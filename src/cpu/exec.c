@@ -257,6 +257,9 @@ static enum cpu_exit run_loop(struct cpu *cpu)
 				cpu_handle_events(cpu);
 			if (cpu->events & CPU_EV_VMEXIT)
 				return vmexit_return(cpu);
+			/* MWAIT's own break events (exec_misc.c): only while halted. */
+			if (cpu->halted && cpu->mwait && !cpu->shutdown && cpu_mwait_check(cpu))
+				continue;
 			if (cpu->halted || cpu->wait_for_sipi) {
 				if (unlikely(cpu->vmx.non_root))
 					vmx_halted(cpu); /* the preemption timer can wake it */

@@ -75,6 +75,7 @@ void exec_HLT(struct cpu *cpu, const struct insn *in)
 	if (cpu->cpl != 0)
 		cpu_gp(cpu, 0);
 	cpu->halted = true; /* RIP moves past HLT; an event resumes after it */
+	cpu->mwait = false;
 }
 
 /* --- time stamp counter ------------------------------------------------------ */
@@ -172,17 +173,90 @@ void exec_CLFLUSH(struct cpu *cpu, const struct insn *in)
 	mem_read(cpu, in->seg, insn_ea(cpu, in), 0);
 }
 
-/* Not advertised (CPUID.1:ECX.MONITOR = 0): #UD (SDM Vol.2 MONITOR, MWAIT). */
-void exec_MONITOR(struct cpu *cpu, const struct insn *in)
+/* MONITOR/MWAIT (SDM Vol.2 MONITOR, MWAIT; CPUID.01H:ECX.MONITOR[bit 3] = 1): #UD in
+ * virtual-8086 mode and at CPL > 0 (the "#UD If current privilege level is not 0"
+ * rows; no IA32_MISC_ENABLE ring-3 option here). */
+static void monitor_mwait_check(struct cpu *cpu)
 {
-	(void)in;
-	cpu_ud(cpu);
+	if (!cpu_has_feature(cpu, FEAT_MONITOR) || cpu->cpl != 0 || cpu->mode == MODE_VM86)
+		cpu_ud(cpu);
 }
 
+/* MONITOR: arms the monitor on the 64-byte line (CPUID.05H:EAX = EBX = 64) holding
+ * the linear address DS:rAX (segment override allowed; RAX/EAX/AX by address size).
+ * The address is checked as a byte load (#GP/#SS/#PF, SDM Vol.2 MONITOR "treated as
+ * a read"); ECX != 0 (no extensions defined) is #GP(0); EDX hints are ignored.
+ * Implementation: a snapshot of the line in RAM; a store that changes it triggers the
+ * monitor (cpu_mwait_check). Limits: a store of the same bytes is not seen, and a line
+ * outside RAM (MMIO) is not armed, so MWAIT on it returns at once (SDM: MWAIT may
+ * return for implementation-specific events). */
+void exec_MONITOR(struct cpu *cpu, const struct insn *in)
+{
+	monitor_mwait_check(cpu);
+	if ((uint32_t)cpu->gpr[RCX] != 0)
+		cpu_gp(cpu, 0); /* SDM Vol.2 MONITOR: #GP(0) "If ECX != 0" */
+	uint64_t off = cpu->gpr[RAX] & size_mask(in->asz);
+	mem_read(cpu, in->seg, off, 0);
+	/* The linear address as the load formed it: in 64-bit mode only FS/GS bases. */
+	gva_t la = (cpu->mode == MODE_LONG64 && in->seg < SEG_FS) ? off : off + cpu->seg[in->seg].base;
+	if (cpu->mode != MODE_LONG64)
+		la = (uint32_t)la;
+	gpa_t gpa;
+	uint32_t pfec;
+	cpu->monitor_armed = false;
+	if (!mmu_translate(cpu, la, ACC_READ, cpu->cpl, &gpa, &pfec))
+		return; /* not reached: the load above took the fault */
+	gpa &= ~(gpa_t)(CPU_MONITOR_LINE - 1);
+	const uint8_t *p = bus_ram_ptr(cpu->bus, gpa);
+	if (!p)
+		return;
+	memcpy(cpu->monitor_line, p, CPU_MONITOR_LINE);
+	cpu->monitor_pa = gpa;
+	cpu->monitor_armed = true;
+}
+
+/* The armed line differs from MONITOR's snapshot: a store triggered the monitor. */
+static bool monitor_triggered(struct cpu *cpu)
+{
+	const uint8_t *p = bus_ram_ptr(cpu->bus, cpu->monitor_pa);
+	return !p || memcmp(p, cpu->monitor_line, CPU_MONITOR_LINE) != 0;
+}
+
+/* MWAIT: ECX[0] = treat interrupts as break events even if masked (CPUID.05H:ECX[1]
+ * = 1); other ECX bits are reserved: #GP(0). EAX hints (target C-state) are accepted
+ * and ignored: every wait is the same C1-like state. Not armed, or triggered since
+ * MONITOR: a no-op. Otherwise the CPU waits as in HLT (halted, RIP past MWAIT) and
+ * wakes on a store to the line, NMI, INIT, SMI, an unmasked interrupt, or with ECX[0]
+ * an interrupt even with IF = 0 (taken only once IF = 1). The wait consumes the
+ * arming: MONITOR must arm again before the next MWAIT waits. */
 void exec_MWAIT(struct cpu *cpu, const struct insn *in)
 {
 	(void)in;
-	cpu_ud(cpu);
+	monitor_mwait_check(cpu);
+	uint32_t ecx = (uint32_t)cpu->gpr[RCX];
+	if (ecx & ~1u)
+		cpu_gp(cpu, 0);
+	if (!cpu->monitor_armed)
+		return;
+	cpu->monitor_armed = false;
+	if (monitor_triggered(cpu))
+		return;
+	cpu->mwait_intr_break = ecx & 1;
+	cpu->mwait = true;
+	cpu->halted = true;
+}
+
+/* Called by the run loop for a CPU halted by MWAIT: wakes it (RIP is already past
+ * MWAIT) if the line changed, or on a pending interrupt with ECX[0] = 1 even while
+ * IF = 0 (SDM Vol.2 MWAIT "Interrupts as break events"); the interrupt itself waits
+ * for IF = 1. Other break events clear halted through cpu_handle_events. */
+bool cpu_mwait_check(struct cpu *cpu)
+{
+	if (!monitor_triggered(cpu) && !(cpu->mwait_intr_break && (cpu->events & CPU_EV_INTR)))
+		return false;
+	cpu->mwait = false;
+	cpu->halted = false;
+	return true;
 }
 
 /* --- 64-bit segment bases ------------------------------------------------------- */

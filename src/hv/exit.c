@@ -10,8 +10,9 @@
 /* Handlers are named after the exit reason (KVM's handle_<reason>), except those
  * several reasons share: hv_exit_resume (the cause is dealt with elsewhere: the
  * windows and the kick by hv_inject_pending() at the next entry, INIT/SIPI by the
- * virtual LAPIC), hv_exit_undefined_insn (#UD: L1's CPUID offers no VMX, MONITOR/MWAIT
- * or XSAVE) and hv_exit_nop_insn (caches are not modelled). */
+ * virtual LAPIC), hv_exit_undefined_insn (#UD: L1's CPUID offers no VMX or XSAVE)
+ * and hv_exit_nop_insn (caches are not modelled; MONITOR/MWAIT run as NOPs, KVM's
+ * default, while L1's CPUID hides them). */
 const hv_exit_fn hv_exit_handlers[EXIT_REASON_MAX] = {
 	[EXIT_REASON_EXCEPTION_NMI] = hv_exit_exception_nmi,
 	[EXIT_REASON_EXTERNAL_INTERRUPT] = hv_exit_resume, /* L0's kick (irqchip.c) */
@@ -39,8 +40,8 @@ const hv_exit_fn hv_exit_handlers[EXIT_REASON_MAX] = {
 	[EXIT_REASON_IO_INSTRUCTION] = hv_exit_io,
 	[EXIT_REASON_MSR_READ] = hv_exit_rdmsr,
 	[EXIT_REASON_MSR_WRITE] = hv_exit_wrmsr,
-	[EXIT_REASON_MWAIT_INSTRUCTION] = hv_exit_undefined_insn,
-	[EXIT_REASON_MONITOR_INSTRUCTION] = hv_exit_undefined_insn,
+	[EXIT_REASON_MWAIT_INSTRUCTION] = hv_exit_nop_insn,
+	[EXIT_REASON_MONITOR_INSTRUCTION] = hv_exit_nop_insn,
 	[EXIT_REASON_EPT_VIOLATION] = hv_exit_ept_violation,
 	[EXIT_REASON_EPT_MISCONFIG] = hv_exit_ept_misconfig,
 	[EXIT_REASON_INVEPT] = hv_exit_undefined_insn,

@@ -115,9 +115,8 @@ enum hv_action hv_exit_triple_fault(struct hv_vcpu *v)
 /* Instructions L1's CPUID says it does not have, so they are #UD as on a processor
  * without them (SDM Vol.2, each instruction's #UD list): the VMX instructions and
  * VMFUNC (CPUID.1:ECX.VMX = 0; they exit unconditionally, SDM 27.1.2, as KVM's
- * handle_vmx_instruction without nested), MONITOR/MWAIT (CPUID.1:ECX.MONITOR = 0;
- * exiting controls, SDM 27.1.3; KVM would run them as NOPs) and XSETBV
- * (CPUID.1:ECX.XSAVE = 0; exits unconditionally). RIP stays at the instruction. */
+ * handle_vmx_instruction without nested) and XSETBV (CPUID.1:ECX.XSAVE = 0; exits
+ * unconditionally). RIP stays at the instruction. */
 enum hv_action hv_exit_undefined_insn(struct hv_vcpu *v)
 {
 	hv_inject_exception(v, EXC_UD, 0);
@@ -141,7 +140,9 @@ enum hv_action hv_exit_vmcall(struct hv_vcpu *v)
 }
 
 /* INVD (exits unconditionally, SDM 27.1.2) and WBINVD (WBINVD exiting, 27.1.3):
- * caches are not modelled; the instruction completes (KVM skips them too). */
+ * caches are not modelled; the instruction completes (KVM skips them too). MONITOR
+ * and MWAIT (MONITOR/MWAIT exiting, 27.1.3) likewise: KVM's default runs them as
+ * NOPs (an MWAIT that returns at once is allowed, SDM Vol.2 MWAIT). */
 enum hv_action hv_exit_nop_insn(struct hv_vcpu *v)
 {
 	hv_skip_insn(v);

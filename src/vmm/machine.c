@@ -141,7 +141,8 @@ static void report_shutdown(struct machine *m, struct cpu *cpu, const char *why)
 }
 
 /* True if no CPU can ever run again: all halted or waiting for SIPI, and no timer or
- * halted CPU with interrupts enabled that an event could wake. A guest halted in VMX
+ * halted CPU with interrupts enabled (or in MWAIT with interrupts as break events,
+ * ECX[0] = 1) that an event could wake. A guest halted in VMX
  * non-root operation (a hypervisor running bare at level 0) with the VMX-preemption
  * timer counting wakes by itself: the timer keeps counting in the HLT activity state
  * and its expiry is a VM exit (SDM 27.5.1). */
@@ -153,7 +154,8 @@ static bool machine_hung(struct machine *m)
 		if (!m->hv && cpu->vmx.non_root && cpu->vmx.preempt_active)
 			return false;
 		if (m->hv ? hv_vcpu_wakeable(m->hv, i)
-			  : cpu->halted && (cpu->rflags & RFLAGS_IF))
+			  : cpu->halted && ((cpu->rflags & RFLAGS_IF) ||
+					    (cpu->mwait && cpu->mwait_intr_break)))
 			wakeable = true;
 	}
 	return !wakeable || m->clock.next_deadline == CLOCK_NEVER;

@@ -214,6 +214,7 @@ void vmx_load_event_state(struct cpu *cpu, const struct vmcs *v)
 	load_interruptibility(cpu, v, vectoring);
 	/* SDM 28.7.2: a vectoring entry leaves the processor active. */
 	cpu->halted = !vectoring && activity == ACTIVITY_HLT;
+	cpu->mwait = false;
 	cpu->wait_for_sipi = !vectoring && activity == ACTIVITY_WAIT_SIPI;
 	load_pending_dbg(cpu, v, vectoring);
 	/* SDM 28.7.4: the VMX-preemption timer counts down from its field at the rate

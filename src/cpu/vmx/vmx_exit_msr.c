@@ -79,4 +79,5 @@ void vmx_abort(struct cpu *cpu, struct vmcs *v, uint32_t indicator)
 	cpu->vmx.non_root = false;
 	cpu->shutdown = true;
 	cpu->halted = true;
+	cpu->mwait = false;
 }

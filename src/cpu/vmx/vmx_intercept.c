@@ -179,9 +179,9 @@ static bool icept_rdrand(struct cpu *cpu, const struct insn *in, struct vmx_exit
 	return vmx_proc2(cpu) & (seed ? PROC2_RDSEED_EXITING : PROC2_RDRAND_EXITING);
 }
 
-/* MONITOR/MWAIT: #UD while CPUID.1:ECX.MONITOR = 0 (SDM Vol.2 MONITOR), which has
- * priority; MWAIT reports in bit 0 whether monitoring hardware was armed (SDM 29.2.1),
- * and there is none. */
+/* MONITOR/MWAIT: #UD while CPUID.1:ECX.MONITOR = 0 or at CPL > 0 (SDM Vol.2 MONITOR),
+ * which has priority; MWAIT reports in bit 0 whether the monitoring hardware is armed
+ * (SDM 29.2.1; exec_misc.c keeps the arming). */
 static bool icept_monitor(struct cpu *cpu, const struct insn *in, struct vmx_exit_info *x)
 {
 	(void)in;
@@ -195,7 +195,7 @@ static bool icept_mwait(struct cpu *cpu, const struct insn *in, struct vmx_exit_
 	(void)in;
 	if (!cpu_has_feature(cpu, FEAT_MONITOR) || cpu->cpl != 0)
 		cpu_ud(cpu); /* SDM Vol.2 MONITOR/MWAIT: #UD at CPL > 0 too */
-	x->qualification = 0; /* monitoring hardware not armed */
+	x->qualification = cpu->monitor_armed; /* SDM 29.2.1: bit 0 = monitor armed */
 	return proc_exit(cpu, PROC_MWAIT_EXITING, x, EXIT_REASON_MWAIT_INSTRUCTION);
 }
 

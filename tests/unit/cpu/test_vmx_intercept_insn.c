@@ -166,8 +166,21 @@ static void test_rdrand_wbinvd(void)
 	guest64(0, 0, PROC2_WBINVD_EXITING);
 	C->vmx.ctl.proc &= ~PROC_SECONDARY_CONTROLS;
 	CHECK_EQ(decide(0x0F, 0x09), NOEXIT);
-	/* MONITOR/MWAIT: #UD (CPUID.1:ECX.MONITOR = 0) has priority over the exit. */
+	/* MONITOR/MWAIT (CPUID.1:ECX.MONITOR = 1): "MONITOR exiting" gives exit reason
+	 * 39, "MWAIT exiting" 36 (SDM 27.1.3, App. C); MONITOR's qualification is 0 and
+	 * MWAIT's bit 0 says whether the monitoring hardware is armed (SDM 29.2.1). */
+	guest64(0, 0, 0);
+	C->monitor_armed = false;
+	CHECK_EQ(decide(0x0F, 0x01, 0xC8), NOEXIT);
+	CHECK_EQ(decide(0x0F, 0x01, 0xC9), NOEXIT);
 	guest64(0, PROC_MONITOR_EXITING | PROC_MWAIT_EXITING, 0);
+	CHECK_EXIT(decide(0x0F, 0x01, 0xC8), EXIT_REASON_MONITOR_INSTRUCTION, 0, 3);
+	CHECK_EXIT(decide(0x0F, 0x01, 0xC9), EXIT_REASON_MWAIT_INSTRUCTION, 0, 3);
+	C->monitor_armed = true;
+	CHECK_EXIT(decide(0x0F, 0x01, 0xC9), EXIT_REASON_MWAIT_INSTRUCTION, 1, 3);
+	C->monitor_armed = false;
+	/* #UD at CPL > 0 (SDM Vol.2 MONITOR/MWAIT) has priority over the exit. */
+	guest64(3, PROC_MONITOR_EXITING | PROC_MWAIT_EXITING, 0);
 	CHECK_EQ(decide(0x0F, 0x01, 0xC8), FAULT(EXC_UD));
 	CHECK_EQ(decide(0x0F, 0x01, 0xC9), FAULT(EXC_UD));
 }

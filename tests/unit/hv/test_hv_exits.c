@@ -387,6 +387,16 @@ static void test_vmcall(void)
 	CHECK_EQ(fake_exit(v, EXIT_REASON_VMCALL, 0, 3), HV_RESUME);
 	CHECK_EQ(v->cpu->gpr[RAX], (uint32_t)-1);
 	guest_flat32(v, 0xB000);
+	/* MONITOR (39) and MWAIT (36), exiting by L0's controls (SDM 27.1.3): NOPs as in
+	 * KVM, RIP steps over the 3 bytes, nothing injected. */
+	CHECK(hv_vmread(v, VMCS_CPU_BASED_VM_EXEC_CONTROL) & PROC_MONITOR_EXITING);
+	CHECK(hv_vmread(v, VMCS_CPU_BASED_VM_EXEC_CONTROL) & PROC_MWAIT_EXITING);
+	CHECK_EQ(fake_exit(v, EXIT_REASON_MONITOR_INSTRUCTION, 0, 3), HV_RESUME);
+	CHECK_EQ(hv_vmread(v, VMCS_GUEST_RIP), 0xB003);
+	CHECK_EQ(fake_exit(v, EXIT_REASON_MWAIT_INSTRUCTION, 1, 3), HV_RESUME);
+	CHECK_EQ(hv_vmread(v, VMCS_GUEST_RIP), 0xB006);
+	CHECK_EQ(v->reinject_info, 0);
+	guest_flat32(v, 0xB000);
 	/* VMXON: #UD (CPUID.1:ECX.VMX = 0 for L1), RIP stays. */
 	CHECK_EQ(fake_exit(v, EXIT_REASON_VMON, 0, 4), HV_RESUME);
 	CHECK_EQ(v->reinject_info, EXC_UD | (3u << 8) | BIT(31));

@@ -12,9 +12,12 @@ static void test_cpuid(void)
 	uint32_t r[4];
 	hv_cpuid_policy(v, 1, 0, r);
 	CHECK_EQ(r[CPUID_ECX] & BIT(5), 0);       /* no VMX for L1 in this issue */
+	CHECK_EQ(r[CPUID_ECX] & BIT(3), 0);       /* no MONITOR/MWAIT, as KVM */
 	CHECK_EQ(r[CPUID_ECX] & BIT(31), BIT(31)); /* hypervisor present */
 	CHECK_EQ(r[CPUID_EDX] & BIT(9), BIT(9));   /* APIC: IA32_APIC_BASE.EN = 1 */
 	CHECK_EQ(r[CPUID_EAX], CPUID_SIGNATURE);   /* the silicon's own signature */
+	hv_cpuid_policy(v, 5, 0, r); /* leaf 05H (MONITOR/MWAIT) reads 0 with it */
+	CHECK(!r[CPUID_EAX] && !r[CPUID_EBX] && !r[CPUID_ECX] && !r[CPUID_EDX]);
 	hv_cpuid_policy(v, 0x40000000, 0, r);
 	CHECK_EQ(r[CPUID_EAX], 0x40000000);
 	CHECK(!memcmp(&r[CPUID_EBX], "TurtlesL0hv", 11));
